@@ -1,0 +1,4 @@
+import SegmenterCore
+import SegmenterKafka
+import SegmenterStore
+public enum DaemonPlaceholder {}

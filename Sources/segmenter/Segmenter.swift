@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Segmenter: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segmenter",
+        abstract: "Segments e-commerce customers from a Kafka clickstream with online mini-batch k-means.",
+        subcommands: [GenerateCommand.self, ReplayCommand.self, BrokerCommand.self]
+    )
+}

@@ -1,0 +1,4 @@
+import Testing
+@testable import SegmenterCore
+
+@Test("the Core module links") func CoreLinks() { #expect(Bool(true)) }
