@@ -1,0 +1,28 @@
+/// One customer as the pipeline sees it: behaviour state plus the current segment and bookkeeping that makes
+/// exactly-once checkable (``eventCount`` counts applied events) and change ids deterministic (``transitionSeq``).
+public struct CustomerRecord: Sendable, Hashable {
+    public var customerID: String
+    /// Kafka partition the customer's events arrive on (state is partition-scoped, DESIGN §7).
+    public var partition: Int32
+    public var state: CustomerState
+    public var segmentID: Int?
+    /// Event time (epoch ms) the customer entered ``segmentID``.
+    public var segmentSince: Int64?
+    /// Number of segment changes emitted for this customer so far.
+    public var transitionSeq: Int64
+    /// Exact number of events applied (duplicates and rejected events excluded).
+    public var eventCount: Int64
+
+    public init(
+        customerID: String, partition: Int32, state: CustomerState, segmentID: Int? = nil,
+        segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0
+    ) {
+        self.customerID = customerID
+        self.partition = partition
+        self.state = state
+        self.segmentID = segmentID
+        self.segmentSince = segmentSince
+        self.transitionSeq = transitionSeq
+        self.eventCount = eventCount
+    }
+}

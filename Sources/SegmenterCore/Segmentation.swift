@@ -1,0 +1,224 @@
+/// Settings of the segmentation (the `model` and `features` configuration sections).
+public struct SegmentationConfiguration: Sendable, Hashable {
+    public var features: FeatureSpec
+    public var kmeans: KMeansConfiguration
+    public var assigner: SegmentAssigner
+    /// Half-life, in observations, of the standardiser's statistics; nil keeps them all. Default: 200,000.
+    public var standardizerHalfLife: Double?
+    /// Segment names set by the user, by segment id; they win over generated names.
+    public var names: [Int: String]
+    /// A new model version (and snapshot) every this many learned vectors. Default: 100,000.
+    public var versionEvery: UInt64
+    /// Customers re-evaluated under the current model per applied event (round robin over all customers). The
+    /// re-evaluated vectors are learned too, so the model sees quiet customers, not only active ones.
+    /// Default: 0.25.
+    public var reevaluationsPerEvent: Double
+
+    public init(
+        features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
+        assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
+        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25
+    ) {
+        self.features = features
+        self.kmeans = kmeans
+        self.assigner = assigner
+        self.standardizerHalfLife = standardizerHalfLife
+        self.names = names
+        self.versionEvery = versionEvery
+        self.reevaluationsPerEvent = reevaluationsPerEvent
+    }
+
+    /// Every problem, each naming its configuration field. Empty when valid.
+    public func problems() -> [String] {
+        var problems = features.problems() + kmeans.problems() + assigner.problems()
+        if let h = standardizerHalfLife, !(h.isFinite && h > 0) {
+            problems.append("model.standardizer_half_life: \(h) must be > 0 (or omitted)")
+        }
+        if versionEvery == 0 { problems.append("model.version_every: must be > 0") }
+        if !(reevaluationsPerEvent >= 0 && reevaluationsPerEvent <= 100) {
+            problems.append("model.reevaluations_per_event: \(reevaluationsPerEvent) must be between 0 and 100")
+        }
+        return problems
+    }
+}
+
+/// The pure heart of Segmenter: decode → apply → standardise → assign → learn, as one value with no I/O. The
+/// daemon and `segmenter replay` drive the same instance type, so a backfill gives the answers the daemon gives.
+/// Callers own customer records (in memory or in SQLite) and pass them in; every decision comes back as a value.
+public struct Segmentation: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// The event's id was among the customer's recent ids: nothing was applied.
+        case duplicate
+        /// The event was applied; `change` is set when the customer moved. `modelInitialised` is true when this
+        /// event completed the initial sample: the caller must then ``reevaluate(_:cause:learn:)`` every customer
+        /// in ``pendingCustomers`` (with cause `.model`) and clear it.
+        case applied(change: SegmentChange?, modelInitialised: Bool)
+    }
+
+    public let configuration: SegmentationConfiguration
+    public let layout: FeatureLayout
+    public internal(set) var standardizer: Standardizer
+    public internal(set) var kmeans: MiniBatchKMeans
+    /// Largest event time seen (epoch ms): features age against it.
+    public internal(set) var watermark: Int64
+    /// Increases at initialisation and every `versionEvery` learned vectors.
+    public internal(set) var version: Int64
+    /// Customers whose first event came before the model existed, in arrival order.
+    public var pendingCustomers: [String]
+    public internal(set) var names: [Int: String]
+    /// User overrides by segment id (configuration or API); they travel in every later change.
+    public internal(set) var nameOverrides: [Int: String]
+
+    private var raw: [Double]
+    private var z: [Double]
+
+    public init(configuration: SegmentationConfiguration) {
+        self.configuration = configuration
+        layout = FeatureLayout(spec: configuration.features)
+        standardizer = Standardizer(spec: configuration.features, forgettingHalfLife: configuration.standardizerHalfLife)
+        kmeans = MiniBatchKMeans(configuration: configuration.kmeans, dimensions: layout.dimensions)
+        watermark = .min
+        version = 0
+        pendingCustomers = []
+        names = [:]
+        nameOverrides = configuration.names
+        raw = []
+        z = []
+    }
+
+    /// Restores a segmentation from stored parts (see ``SegmentationSnapshot``).
+    public init(
+        configuration: SegmentationConfiguration, standardizer: Standardizer, kmeans: MiniBatchKMeans,
+        watermark: Int64, version: Int64, pendingCustomers: [String], nameOverrides: [Int: String]
+    ) {
+        self.init(configuration: configuration)
+        self.standardizer = standardizer
+        self.kmeans = kmeans
+        self.watermark = watermark
+        self.version = version
+        self.pendingCustomers = pendingCustomers
+        self.nameOverrides = nameOverrides
+        refreshNames()
+    }
+
+    /// A new, empty record for a customer seen for the first time.
+    public func newRecord(customerID: String, partition: Int32) -> CustomerRecord {
+        CustomerRecord(customerID: customerID, partition: partition, state: CustomerState(layout: layout))
+    }
+
+    /// Applies one decoded event to its customer's record and the model.
+    public mutating func apply(_ event: Event, to record: inout CustomerRecord) -> Outcome {
+        if let id = event.eventID, !record.state.rememberEventID(id) {
+            return .duplicate
+        }
+        record.state.apply(event, layout: layout)
+        record.eventCount += 1
+        watermark = max(watermark, event.timestamp)
+        observeVector(of: record)
+        if !kmeans.isInitialised {
+            if record.eventCount == 1 {
+                pendingCustomers.append(record.customerID)
+            }
+            guard kmeans.collect(z) else { return .applied(change: nil, modelInitialised: false) }
+            version = 1
+            refreshNames()
+            pendingCustomers.removeAll { $0 == record.customerID }
+            let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: event.timestamp)
+            return .applied(change: change, modelInitialised: true)
+        }
+        let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: event.timestamp)
+        return .applied(change: change, modelInitialised: false)
+    }
+
+    /// Re-assigns a customer under the current model as of the watermark (no event): a model re-evaluation or a
+    /// timer. With `learn`, the customer's current vector also feeds the standardiser and the model, so quiet
+    /// customers are represented in it. Returns the change if the customer moved.
+    public mutating func reevaluate(_ record: inout CustomerRecord, cause: SegmentChange.Cause, learn: Bool)
+        -> SegmentChange?
+    {
+        guard kmeans.isInitialised, record.eventCount > 0 else { return nil }
+        if learn {
+            observeVector(of: record)
+            return assignAndLearn(&record, cause: cause, trigger: nil, at: watermark)
+        }
+        record.state.features(at: watermark, layout: layout, into: &raw)
+        standardizer.transform(raw, into: &z)
+        return assign(&record, cause: cause, trigger: nil, at: watermark).change
+    }
+
+    /// Features of `record` in user units as of the watermark, by name.
+    public func features(of record: CustomerRecord) -> [(name: String, value: Double)] {
+        var values: [Double] = []
+        record.state.features(at: watermark, layout: layout, into: &values)
+        return zip(configuration.features.features, values).map { ($0.name, $1) }
+    }
+
+    /// The standardised vector of `record` under the current statistics.
+    public func standardisedVector(of record: CustomerRecord) -> [Double] {
+        var values: [Double] = []
+        var vector: [Double] = []
+        record.state.features(at: watermark, layout: layout, into: &values)
+        standardizer.transform(values, into: &vector)
+        return vector
+    }
+
+    /// Each center's profile in user units, by segment id, in center order.
+    public func profiles() -> [(id: Int, name: String, profile: [Double])] {
+        kmeans.centers.map { ($0.id, names[$0.id] ?? "Segment \($0.id)", standardizer.invert($0.vector)) }
+    }
+
+    /// Renames segment `id` (user override); returns false when no such segment exists.
+    public mutating func rename(segment id: Int, to name: String) -> Bool {
+        guard kmeans.index(ofID: id) != nil else { return false }
+        nameOverrides[id] = name
+        refreshNames()
+        return true
+    }
+
+    private mutating func observeVector(of record: CustomerRecord) {
+        record.state.features(at: watermark, layout: layout, into: &raw)
+        standardizer.observe(raw)
+        standardizer.transform(raw, into: &z)
+    }
+
+    private mutating func assignAndLearn(
+        _ record: inout CustomerRecord, cause: SegmentChange.Cause, trigger: String?, at time: Int64
+    ) -> SegmentChange? {
+        let (change, nearest) = assign(&record, cause: cause, trigger: trigger, at: time)
+        let retired = kmeans.learn(z, nearest: nearest)
+        if kmeans.updates % configuration.versionEvery == 0 {
+            version += 1
+            refreshNames()
+        } else if retired != nil {
+            refreshNames()
+        }
+        return change
+    }
+
+    private mutating func assign(
+        _ record: inout CustomerRecord, cause: SegmentChange.Cause, trigger: String?, at time: Int64
+    ) -> (change: SegmentChange?, nearest: (index: Int, squaredDistance: Double)) {
+        let decision = configuration.assigner.segment(
+            current: record.segmentID, since: record.segmentSince, now: time, vector: z, model: kmeans)
+        guard decision.id != record.segmentID else { return (nil, decision.nearest) }
+        let previous = record.segmentID.map { SegmentChange.SegmentRef(id: $0, name: name(of: $0)) }
+        record.segmentID = decision.id
+        record.segmentSince = time
+        record.transitionSeq += 1
+        let change = SegmentChange(
+            customerID: record.customerID, sequence: record.transitionSeq, previous: previous,
+            segment: .init(id: decision.id, name: name(of: decision.id)), cause: cause, triggerEventID: trigger,
+            at: time, modelVersion: version,
+            features: zip(configuration.features.features, raw).map { ($0.name, $1) })
+        return (change, decision.nearest)
+    }
+
+    /// Current name of segment `id` (retired ids keep a generic name).
+    public func name(of id: Int) -> String {
+        names[id] ?? nameOverrides[id] ?? "Segment \(id)"
+    }
+
+    private mutating func refreshNames() {
+        names = SegmentNamer.names(centers: kmeans.centers, spec: configuration.features, overrides: nameOverrides)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Turns raw feature vectors (user units) into the standardised, weighted space the model works in: per feature
+/// `z = weight · (transform(x) − mean) / sd`, with running mean and variance kept by a numerically stable
+/// (Welford-style) update. With a forgetting half-life (in observations) old observations fade, so the scale
+/// follows drift; without one it is the exact running statistic.
+public struct Standardizer: Sendable, Hashable {
+    public let transforms: [FeatureTransform]
+    public let weights: [Double]
+    /// Half-life in observations; nil keeps every observation at full weight.
+    public let forgettingHalfLife: Double?
+    public internal(set) var totalWeight: Double
+    public internal(set) var means: [Double]
+    /// Weighted sum of squared deviations (M2 in Welford's notation).
+    public internal(set) var squaredDeviations: [Double]
+    /// Weight an observation keeps after one more arrives.
+    let keep: Double
+
+    public var dimensions: Int { transforms.count }
+
+    public init(transforms: [FeatureTransform], weights: [Double], forgettingHalfLife: Double? = nil) {
+        precondition(transforms.count == weights.count)
+        self.transforms = transforms
+        self.weights = weights
+        self.forgettingHalfLife = forgettingHalfLife
+        keep = forgettingHalfLife.map { exp2(-1 / $0) } ?? 1
+        totalWeight = 0
+        means = [Double](repeating: 0, count: transforms.count)
+        squaredDeviations = [Double](repeating: 0, count: transforms.count)
+    }
+
+    public init(spec: FeatureSpec, forgettingHalfLife: Double? = nil) {
+        self.init(
+            transforms: spec.features.map(\.transform), weights: spec.features.map(\.weight),
+            forgettingHalfLife: forgettingHalfLife)
+    }
+
+    /// Restores a standardiser from stored statistics.
+    public init(
+        transforms: [FeatureTransform], weights: [Double], forgettingHalfLife: Double?, totalWeight: Double,
+        means: [Double], squaredDeviations: [Double]
+    ) {
+        self.init(transforms: transforms, weights: weights, forgettingHalfLife: forgettingHalfLife)
+        self.totalWeight = totalWeight
+        self.means = means
+        self.squaredDeviations = squaredDeviations
+    }
+
+    /// Adds one raw vector to the running statistics.
+    public mutating func observe(_ raw: [Double]) {
+        totalWeight = totalWeight * keep + 1
+        let rate = 1 / totalWeight
+        for i in 0..<transforms.count {
+            let x = transforms[i].apply(raw[i])
+            let delta = x - means[i]
+            means[i] += delta * rate
+            squaredDeviations[i] = squaredDeviations[i] * keep + delta * (x - means[i])
+        }
+    }
+
+    /// Standard deviation of feature `i` in transformed units.
+    public func standardDeviation(_ i: Int) -> Double {
+        totalWeight > 0 ? (max(0, squaredDeviations[i]) / totalWeight).squareRoot() : 0
+    }
+
+    /// Writes the standardised, weighted vector of `raw` into `z`. A feature with no spread yet maps to 0.
+    public func transform(_ raw: [Double], into z: inout [Double]) {
+        if z.count != dimensions {
+            z = [Double](repeating: 0, count: dimensions)
+        }
+        for i in 0..<dimensions {
+            let sd = standardDeviation(i)
+            z[i] = sd > 1e-9 ? weights[i] * (transforms[i].apply(raw[i]) - means[i]) / sd : 0
+        }
+    }
+
+    /// Maps a point of the standardised space back to user units (used for segment profiles).
+    public func invert(_ z: [Double]) -> [Double] {
+        (0..<dimensions).map { i in
+            let unweighted = weights[i] > 0 ? z[i] / weights[i] : 0
+            return transforms[i].invert(unweighted * standardDeviation(i) + means[i])
+        }
+    }
+}

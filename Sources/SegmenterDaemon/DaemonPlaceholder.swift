@@ -1,4 +1,0 @@
-import SegmenterCore
-import SegmenterKafka
-import SegmenterStore
-public enum DaemonPlaceholder {}

@@ -1,0 +1,187 @@
+import Foundation
+import SegmenterCore
+
+/// Everything `segmenter` can be configured with, read once at start-up from one YAML file, then
+/// `SEGMENTER_*` environment variables, then command-line flags (later wins). See `segmenter.example.yaml` for
+/// every field with its default.
+public struct SegmenterConfiguration: Sendable {
+    /// The `kafka` section.
+    public struct Kafka: Sendable, Hashable {
+        /// Comma-separated bootstrap list. Default: `localhost:9092`.
+        public var bootstrapServers = "localhost:9092"
+        /// Consumer group. Default: `segmenter`.
+        public var groupID = "segmenter"
+        /// Default: `segmenter`.
+        public var clientID = "segmenter"
+        /// Input topics. Default: `[events]`.
+        public var eventTopics = ["events"]
+        /// Default: `segment-changes`.
+        public var changesTopic = "segment-changes"
+        /// Default: `segmenter-dlq`.
+        public var deadLetterTopic = "segmenter-dlq"
+        /// Messages larger than this go to the dead-letter topic. Default: 65,536.
+        public var maxMessageBytes = 65_536
+        /// Any librdkafka property, passed through unchanged (TLS, SASL, tuning). Default: none.
+        public var properties: [String: String] = [:]
+    }
+
+    /// The `store` section.
+    public struct Store: Sendable, Hashable {
+        /// Directory holding `segmenter.sqlite`. Default: `./segmenter-data`.
+        public var dataDirectory = "./segmenter-data"
+        /// A batch commits after this many events… Default: 5,000.
+        public var batchSize = 5_000
+        /// …or this many milliseconds, whichever comes first. Default: 100.
+        public var batchIntervalMilliseconds = 100
+        /// Customers kept in memory (LRU); the rest are read from SQLite when their events arrive. Default: 200,000.
+        public var cacheSize = 200_000
+        /// `FULL` survives power loss at some cost per commit; `NORMAL` survives process crashes. Default: normal.
+        public var synchronousFull = false
+    }
+
+    /// The `http` section.
+    public struct HTTP: Sendable, Hashable {
+        /// Default: true.
+        public var enabled = true
+        /// Address and port to listen on. Default: `127.0.0.1:9464` (loopback only: exposing it is a choice).
+        public var host = "127.0.0.1"
+        public var port = 9464
+        /// `/readyz` fails while the total consumer lag is above this. Default: 100,000.
+        public var readyMaxLag = 100_000
+    }
+
+    public var kafka = Kafka()
+    public var store = Store()
+    public var segmentation = SegmentationConfiguration()
+    public var http = HTTP()
+
+    public init() {}
+
+    /// Reads the configuration: the file at `path` (or defaults when nil), then environment variables, then
+    /// `overrides` (dotted path → value, from flags). Throws a ``ConfigurationError`` listing every problem.
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) throws -> SegmenterConfiguration {
+        var tree = ConfigTree.map([])
+        var source = "defaults"
+        if let path {
+            source = path
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(
+                    source: path, problems: ["cannot read the file: check the --config path (see segmenter.example.yaml)"])
+            }
+            tree = try ConfigTree.parse(yaml: String(decoding: data, as: UTF8.self), source: path)
+        }
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            guard let fieldPath = environmentPath(name) else { continue }
+            tree.set(fieldPath, to: .scalar(value))
+            source += ", \(name)"
+        }
+        for (fieldPath, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            tree.set(fieldPath.split(separator: ".").map(String.init), to: .scalar(value))
+        }
+        let reader = ConfigReader(tree: tree)
+        let configuration = read(reader)
+        let problems = reader.problems.list + configuration.segmentation.problems()
+        guard problems.isEmpty else { throw ConfigurationError(source: source, problems: problems) }
+        return configuration
+    }
+
+    /// Environment variables: `SEGMENTER_BROKERS`, `SEGMENTER_DATA_DIR`, `SEGMENTER_HTTP_LISTEN` and the general
+    /// form `SEGMENTER_<SECTION>__<FIELD>` (e.g. `SEGMENTER_MODEL__K=8`, `SEGMENTER_KAFKA__GROUP_ID=g`).
+    static func environmentPath(_ name: String) -> [String]? {
+        switch name {
+        case "SEGMENTER_BROKERS": return ["kafka", "bootstrap_servers"]
+        case "SEGMENTER_DATA_DIR": return ["store", "data_dir"]
+        case "SEGMENTER_HTTP_LISTEN": return ["http", "listen"]
+        case "SEGMENTER_GROUP_ID": return ["kafka", "group_id"]
+        default:
+            guard name.hasPrefix("SEGMENTER_"), name.contains("__") else { return nil }
+            return name.dropFirst("SEGMENTER_".count).components(separatedBy: "__").map { $0.lowercased() }
+        }
+    }
+
+    static func read(_ root: ConfigReader) -> SegmenterConfiguration {
+        root.rejectUnknownKeys(["kafka", "store", "model", "features", "http"])
+        var c = SegmenterConfiguration()
+        let kafka = root.section("kafka")
+        kafka.rejectUnknownKeys([
+            "bootstrap_servers", "group_id", "client_id", "topics", "max_message_bytes", "properties",
+        ])
+        c.kafka.bootstrapServers = kafka.string("bootstrap_servers", default: c.kafka.bootstrapServers)
+        if c.kafka.bootstrapServers.trimmingSpaces.isEmpty {
+            kafka.report("kafka.bootstrap_servers: is empty; give host:port[,host:port…] of your Kafka brokers")
+        }
+        c.kafka.groupID = kafka.string("group_id", default: c.kafka.groupID)
+        c.kafka.clientID = kafka.string("client_id", default: c.kafka.clientID)
+        c.kafka.maxMessageBytes = kafka.int("max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
+        c.kafka.properties = kafka.stringMap("properties")
+        let topics = kafka.section("topics")
+        topics.rejectUnknownKeys(["events", "changes", "dead_letters"])
+        c.kafka.eventTopics = topics.stringList("events") ?? c.kafka.eventTopics
+        c.kafka.changesTopic = topics.string("changes", default: c.kafka.changesTopic)
+        c.kafka.deadLetterTopic = topics.string("dead_letters", default: c.kafka.deadLetterTopic)
+        for (name, value) in [("events", c.kafka.eventTopics.joined()), ("changes", c.kafka.changesTopic),
+                              ("dead_letters", c.kafka.deadLetterTopic)] where value.isEmpty {
+            topics.report("kafka.topics.\(name): is empty; name a Kafka topic")
+        }
+
+        let store = root.section("store")
+        store.rejectUnknownKeys(["data_dir", "batch_size", "batch_interval_ms", "cache_size", "synchronous"])
+        c.store.dataDirectory = store.string("data_dir", default: c.store.dataDirectory)
+        c.store.batchSize = store.int("batch_size", default: c.store.batchSize, in: 1...1_000_000)
+        c.store.batchIntervalMilliseconds = store.int(
+            "batch_interval_ms", default: c.store.batchIntervalMilliseconds, in: 1...60_000)
+        c.store.cacheSize = store.int("cache_size", default: c.store.cacheSize, in: 100...100_000_000)
+        c.store.synchronousFull = store.choice("synchronous", default: false, ["normal": false, "full": true])
+
+        c.segmentation = readModel(root.section("model"), features: root.section("features"))
+
+        let http = root.section("http")
+        http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag"])
+        c.http.enabled = http.bool("enabled", default: c.http.enabled)
+        c.http.readyMaxLag = http.int("ready_max_lag", default: c.http.readyMaxLag, in: 0...Int.max)
+        if let listen = http.optionalString("listen") {
+            let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) {
+                c.http.host = parts.dropLast().joined(separator: ":")
+                c.http.port = port
+            } else {
+                http.report("http.listen: \"\(listen)\" is not host:port (e.g. 127.0.0.1:9464)")
+            }
+        }
+        return c
+    }
+
+    static func readModel(_ model: ConfigReader, features: ConfigReader) -> SegmentationConfiguration {
+        model.rejectUnknownKeys([
+            "k", "init_sample", "seed", "forgetting_half_life", "reseed_after", "hysteresis_margin",
+            "min_dwell_minutes", "standardizer_half_life", "version_every", "reevaluations_per_event", "names",
+        ])
+        var s = SegmentationConfiguration()
+        s.kmeans.k = model.int("k", default: s.kmeans.k, in: 1...1_000)
+        s.kmeans.initSample = model.int("init_sample", default: s.kmeans.initSample, in: 1...1_000_000)
+        s.kmeans.seed = UInt64(model.int("seed", default: Int(s.kmeans.seed), in: 0...Int.max))
+        s.kmeans.forgettingHalfLife = model.optionalDouble(
+            "forgetting_half_life", default: s.kmeans.forgettingHalfLife, in: 1...1e12)
+        s.kmeans.reseedAfter = UInt64(model.int("reseed_after", default: Int(s.kmeans.reseedAfter), in: 1...Int.max))
+        s.assigner.margin = model.double("hysteresis_margin", default: s.assigner.margin, in: 0...0.99)
+        s.assigner.minimumDwellMilliseconds = Int64(
+            model.double("min_dwell_minutes", default: 0, in: 0...1e9) * 60_000)
+        s.standardizerHalfLife = model.optionalDouble(
+            "standardizer_half_life", default: s.standardizerHalfLife, in: 1...1e12)
+        s.versionEvery = UInt64(model.int("version_every", default: Int(s.versionEvery), in: 1...Int.max))
+        s.reevaluationsPerEvent = model.double(
+            "reevaluations_per_event", default: s.reevaluationsPerEvent, in: 0...100)
+        for (key, name) in model.stringMap("names") {
+            guard let id = Int(key) else {
+                model.report("model.names.\(key): segment ids are whole numbers (see `segmenter replay` or /v1/segments)")
+                continue
+            }
+            s.names[id] = name
+        }
+        s.features = FeatureSpecReader.read(features)
+        return s
+    }
+}
