@@ -8,7 +8,9 @@ public struct OutboxMessage: Sendable, Equatable {
     public var payload: [UInt8]
     public var createdAt: Int64
 
-    public init(eventID: String, customerID: String, partition: Int32, key: [UInt8], payload: [UInt8], createdAt: Int64) {
+    public init(
+        eventID: String, customerID: String, partition: Int32, key: [UInt8], payload: [UInt8], createdAt: Int64
+    ) {
         self.eventID = eventID
         self.customerID = customerID
         self.partition = partition

@@ -83,6 +83,19 @@ final class SQLiteConnection {
         return try body(statement)
     }
 
+    /// Runs the cached statement for `sql` once per element of `rows`, after `bind` set its parameters.
+    func runForEach<Rows: Sequence>(
+        _ sql: String, _ rows: Rows, bind: (SQLiteStatement, Rows.Element) throws -> Void
+    ) throws {
+        try withStatement(sql) { statement in
+            for row in rows {
+                try bind(statement, row)
+                try statement.run()
+                statement.rewind()
+            }
+        }
+    }
+
     private func prepare(_ sql: String) throws -> SQLiteStatement {
         var prepared: OpaquePointer?
         let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)

@@ -17,9 +17,15 @@ final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// Makes the statement ready to run again and drops its bindings, so no bound blob stays alive in the cache.
     func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+    }
+
+    /// Makes the statement ready to run again with the same bindings, for loops that rebind every parameter.
+    func rewind() {
+        sqlite3_reset(handle)
     }
 
     // MARK: binding

@@ -85,13 +85,12 @@ public final class StateStore {
             try select.bind(2, limit)
             var rows: [OutboxRow] = []
             while try select.step() {
-                rows.append(
-                    OutboxRow(
-                        id: select.int64(0), eventID: select.text(1), customerID: select.text(2),
-                        partition: Int32(truncatingIfNeeded: select.int64(3)), key: select.blob(4),
-                        payload: select.blob(5), createdAt: select.int64(6)
-                    )
+                let message = OutboxMessage(
+                    eventID: select.text(1), customerID: select.text(2),
+                    partition: Int32(truncatingIfNeeded: select.int64(3)), key: select.blob(4),
+                    payload: select.blob(5), createdAt: select.int64(6)
                 )
+                rows.append(OutboxRow(id: select.int64(0), message: message))
             }
             return rows
         }
@@ -109,13 +108,7 @@ public final class StateStore {
     public func deleteOutbox(ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
         try connection.transaction {
-            try connection.withStatement("DELETE FROM outbox WHERE id = ?") { delete in
-                for id in ids {
-                    try delete.bind(1, id)
-                    try delete.run()
-                    delete.reset()
-                }
-            }
+            try connection.runForEach("DELETE FROM outbox WHERE id = ?", ids) { delete, id in try delete.bind(1, id) }
         }
     }
 
@@ -136,8 +129,7 @@ public final class StateStore {
     }
 
     private func upsertCustomers(_ customers: [StoredCustomer]) throws {
-        guard !customers.isEmpty else { return }
-        try connection.withStatement(
+        try connection.runForEach(
             """
             INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(customer_id) DO UPDATE SET
@@ -145,63 +137,49 @@ public final class StateStore {
                 segment_since = excluded.segment_since, transition_seq = excluded.transition_seq,
                 event_count = excluded.event_count, last_event_at = excluded.last_event_at,
                 timer_due_at = excluded.timer_due_at
-            """
-        ) { upsert in
-            for customer in customers {
-                try upsert.bind(1, customer.customerID)
-                try upsert.bind(2, Int64(customer.partition))
-                try upsert.bind(3, customer.state)
-                try upsert.bind(4, customer.segmentID)
-                try upsert.bind(5, customer.segmentSince)
-                try upsert.bind(6, customer.transitionSeq)
-                try upsert.bind(7, customer.eventCount)
-                try upsert.bind(8, customer.lastEventAt)
-                try upsert.bind(9, customer.timerDueAt)
-                try upsert.run()
-                upsert.reset()
-            }
+            """,
+            customers
+        ) { upsert, customer in
+            try upsert.bind(1, customer.customerID)
+            try upsert.bind(2, Int64(customer.partition))
+            try upsert.bind(3, customer.state)
+            try upsert.bind(4, customer.segmentID)
+            try upsert.bind(5, customer.segmentSince)
+            try upsert.bind(6, customer.transitionSeq)
+            try upsert.bind(7, customer.eventCount)
+            try upsert.bind(8, customer.lastEventAt)
+            try upsert.bind(9, customer.timerDueAt)
         }
     }
 
     private func insertOutbox(_ messages: [OutboxMessage]) throws {
-        guard !messages.isEmpty else { return }
-        try connection.withStatement(
+        try connection.runForEach(
             """
             INSERT OR IGNORE INTO outbox (event_id, customer_id, partition, key, payload, created_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """
-        ) { insert in
-            for message in messages {
-                try insert.bind(1, message.eventID)
-                try insert.bind(2, message.customerID)
-                try insert.bind(3, Int64(message.partition))
-                try insert.bind(4, message.key)
-                try insert.bind(5, message.payload)
-                try insert.bind(6, message.createdAt)
-                try insert.run()
-                insert.reset()
-            }
+            """,
+            messages
+        ) { insert, message in
+            try insert.bind(1, message.eventID)
+            try insert.bind(2, message.customerID)
+            try insert.bind(3, Int64(message.partition))
+            try insert.bind(4, message.key)
+            try insert.bind(5, message.payload)
+            try insert.bind(6, message.createdAt)
         }
     }
 
     private func insertTransitions(_ transitions: [Transition]) throws {
-        guard !transitions.isEmpty else { return }
-        try connection.withStatement(
-            """
-            INSERT INTO transitions (customer_id, seq, from_segment, to_segment, at, cause)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """
-        ) { insert in
-            for transition in transitions {
-                try insert.bind(1, transition.customerID)
-                try insert.bind(2, transition.seq)
-                try insert.bind(3, transition.fromSegment)
-                try insert.bind(4, Int64(transition.toSegment))
-                try insert.bind(5, transition.at)
-                try insert.bind(6, transition.cause)
-                try insert.run()
-                insert.reset()
-            }
+        try connection.runForEach(
+            "INSERT INTO transitions (customer_id, seq, from_segment, to_segment, at, cause) VALUES (?, ?, ?, ?, ?, ?)",
+            transitions
+        ) { insert, transition in
+            try insert.bind(1, transition.customerID)
+            try insert.bind(2, transition.seq)
+            try insert.bind(3, transition.fromSegment)
+            try insert.bind(4, Int64(transition.toSegment))
+            try insert.bind(5, transition.at)
+            try insert.bind(6, transition.cause)
         }
     }
 
@@ -231,20 +209,16 @@ public final class StateStore {
     }
 
     private func upsertOffsets(_ offsets: [TopicPartitionKey: Int64]) throws {
-        guard !offsets.isEmpty else { return }
-        try connection.withStatement(
+        try connection.runForEach(
             """
             INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)
             ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset
-            """
-        ) { upsert in
-            for (key, offset) in offsets {
-                try upsert.bind(1, key.topic)
-                try upsert.bind(2, Int64(key.partition))
-                try upsert.bind(3, offset)
-                try upsert.run()
-                upsert.reset()
-            }
+            """,
+            offsets
+        ) { upsert, entry in
+            try upsert.bind(1, entry.key.topic)
+            try upsert.bind(2, Int64(entry.key.partition))
+            try upsert.bind(3, entry.value)
         }
     }
 

@@ -26,15 +26,17 @@ struct StoreQueries {
         try connection.withStatement("SELECT topic, partition, next_offset FROM offsets") { select in
             var offsets: [TopicPartitionKey: Int64] = [:]
             while try select.step() {
-                let key = TopicPartitionKey(topic: select.text(0), partition: Int32(truncatingIfNeeded: select.int64(1)))
-                offsets[key] = select.int64(2)
+                let partition = Int32(truncatingIfNeeded: select.int64(1))
+                offsets[TopicPartitionKey(topic: select.text(0), partition: partition)] = select.int64(2)
             }
             return offsets
         }
     }
 
     func customer(_ id: String) throws -> StoredCustomer? {
-        try connection.withStatement("SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id = ?") { select in
+        try connection.withStatement(
+            "SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id = ?"
+        ) { select in
             try select.bind(1, id)
             return try select.step() ? StoredCustomer(row: select) : nil
         }
@@ -79,7 +81,8 @@ struct StoreQueries {
 
     func model() throws -> StoredModel? {
         try connection.withStatement("SELECT version, updated_at, blob FROM model WHERE id = 1") { select in
-            try select.step() ? StoredModel(version: select.int64(0), savedAt: select.int64(1), blob: select.blob(2)) : nil
+            guard try select.step() else { return nil }
+            return StoredModel(version: select.int64(0), savedAt: select.int64(1), blob: select.blob(2))
         }
     }
 
@@ -89,7 +92,9 @@ struct StoreQueries {
         ) { select in
             var snapshots: [ModelSnapshotInfo] = []
             while try select.step() {
-                snapshots.append(ModelSnapshotInfo(version: select.int64(0), createdAt: select.int64(1), size: select.int64(2)))
+                snapshots.append(
+                    ModelSnapshotInfo(version: select.int64(0), createdAt: select.int64(1), size: select.int64(2))
+                )
             }
             return snapshots
         }
@@ -119,7 +124,8 @@ struct StoreQueries {
         guard limit > 0 else {
             throw StoreError(
                 code: .invalidArgument,
-                message: "a query on the database at \(connection.path) was given limit \(limit); pass a positive limit",
+                message: "a query on the database at \(connection.path) was given limit \(limit); "
+                    + "pass a positive limit",
                 path: connection.path
             )
         }
