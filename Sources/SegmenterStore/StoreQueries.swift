@@ -34,9 +34,7 @@ struct StoreQueries {
     }
 
     func customer(_ id: String) throws -> StoredCustomer? {
-        try connection.withStatement(
-            "SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id = ?"
-        ) { select in
+        try connection.withStatement(Self.customerByID) { select in
             try select.bind(1, id)
             return try select.step() ? StoredCustomer(row: select) : nil
         }
@@ -106,6 +104,10 @@ struct StoreQueries {
             return try select.step() ? select.blob(0) : nil
         }
     }
+
+    // Built once: the statement cache is keyed by SQL text, and interpolating it on every lookup would cost a
+    // string allocation per call on the daemon's hot path.
+    private static let customerByID = "SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id = ?"
 
     private func collect(_ sql: String, bind: (SQLiteStatement) throws -> Void) throws -> [StoredCustomer] {
         try connection.withStatement(sql) { select in
