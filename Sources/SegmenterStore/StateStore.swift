@@ -1,0 +1,228 @@
+import Foundation
+
+/// The daemon's single writer to the database: customer state, the outbox, the model, snapshots and the next
+/// offsets, all changed together by `commit(_:)` in one transaction (DESIGN §1). Everything it stores beyond its
+/// own columns is an opaque blob the daemon serializes.
+///
+/// Threading: a `StateStore` is not `Sendable`; use it from one thread (or one task) at a time. Only one
+/// `StateStore` may be open per file; queries from elsewhere go through `StoreReader`.
+public final class StateStore {
+    /// The database file.
+    public var path: String { connection.path }
+
+    let connection: SQLiteConnection
+    private let queries: StoreQueries
+    /// Runs inside the transaction of `commit(_:)` just before COMMIT; tests use it to look at the store while a
+    /// batch is open and to make a batch fail after all its rows were written.
+    var beforeCommit: (() throws -> Void)?
+
+    /// Opens or creates the database at `path` (creating missing parent directories) and applies pending
+    /// migrations.
+    public init(path: String, options: StoreOptions = StoreOptions()) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(
+                code: .cannotOpen,
+                message: "could not create the directory \(directory.path) for the database at \(path): "
+                    + "\(error.localizedDescription); check --data-dir and its permissions",
+                path: path
+            )
+        }
+        connection = try SQLiteConnection(path: path, readOnly: false, options: options)
+        queries = StoreQueries(connection: connection)
+        _ = try Migration.apply(to: connection)
+    }
+
+    // MARK: reads
+
+    public func metadata(_ key: String) throws -> String? { try queries.metadata(key) }
+
+    public func offsets() throws -> [TopicPartitionKey: Int64] { try queries.offsets() }
+
+    public func customer(_ id: String) throws -> StoredCustomer? { try queries.customer(id) }
+
+    /// The stored customers among `ids`, in the order of `ids`; ids with no row are left out.
+    public func customers(ids: some Sequence<String>) throws -> [StoredCustomer] {
+        var found: [StoredCustomer] = []
+        for id in ids {
+            if let customer = try queries.customer(id) { found.append(customer) }
+        }
+        return found
+    }
+
+    /// Up to `limit` customers with `customer_id` after `afterID` (from the first when `nil`), in `customer_id`
+    /// order: pass the last id of one page to get the next.
+    public func customers(afterID: String?, limit: Int) throws -> [StoredCustomer] {
+        try queries.customers(afterID: afterID, limit: limit)
+    }
+
+    /// Up to `limit` customers whose `timerDueAt` is strictly before `time`, earliest first (ties by id).
+    public func customersDue(before time: Int64, limit: Int) throws -> [StoredCustomer] {
+        try queries.customersDue(before: time, limit: limit)
+    }
+
+    public func customerCount() throws -> Int64 { try queries.customerCount() }
+
+    public func model() throws -> StoredModel? { try queries.model() }
+
+    /// The stored snapshots, oldest version first.
+    public func snapshots() throws -> [ModelSnapshotInfo] { try queries.snapshots() }
+
+    public func snapshot(version: Int64) throws -> [UInt8]? { try queries.snapshot(version: version) }
+
+    /// Up to `limit` outbox rows with `id` greater than `afterID` (from the first when `nil`), oldest first.
+    public func pendingOutbox(limit: Int, afterID: Int64? = nil) throws -> [OutboxRow] {
+        let limit = try queries.checkedLimit(limit)
+        return try connection.withStatement(
+            """
+            SELECT id, event_id, customer_id, partition, key, payload, created_at FROM outbox
+            WHERE id > ? ORDER BY id LIMIT ?
+            """
+        ) { select in
+            try select.bind(1, afterID ?? Int64.min)
+            try select.bind(2, limit)
+            var rows: [OutboxRow] = []
+            while try select.step() {
+                let message = OutboxMessage(
+                    eventID: select.text(1), customerID: select.text(2),
+                    partition: Int32(truncatingIfNeeded: select.int64(3)), key: select.blob(4),
+                    payload: select.blob(5), createdAt: select.int64(6)
+                )
+                rows.append(OutboxRow(id: select.int64(0), message: message))
+            }
+            return rows
+        }
+    }
+
+    public func outboxCount() throws -> Int64 { try queries.outboxCount() }
+
+    // MARK: writes
+
+    public func setMetadata(_ key: String, _ value: String) throws {
+        try connection.transaction { try upsertMetadata(key, value) }
+    }
+
+    /// Deletes the outbox rows with these ids (ids that are not there are ignored), in one transaction.
+    public func deleteOutbox(ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try connection.transaction {
+            try connection.runForEach("DELETE FROM outbox WHERE id = ?", ids) { delete, id in try delete.bind(1, id) }
+        }
+    }
+
+    /// Writes the whole batch in one transaction: customers, outbox messages, transitions, the model and its
+    /// snapshot, offsets and metadata. If any of it fails, none of it is visible afterwards and the error is
+    /// thrown; the store stays usable.
+    public func commit(_ batch: StoreBatch) throws {
+        try connection.transaction {
+            try upsertCustomers(batch.customers)
+            try insertOutbox(batch.outbox)
+            try insertTransitions(batch.transitions)
+            if let model = batch.model { try saveModel(model) }
+            if let snapshot = batch.modelSnapshot { try insertSnapshot(snapshot) }
+            try upsertOffsets(batch.offsets)
+            for (key, value) in batch.metadata { try upsertMetadata(key, value) }
+            try beforeCommit?()
+        }
+    }
+
+    private func upsertCustomers(_ customers: [StoredCustomer]) throws {
+        try connection.runForEach(
+            """
+            INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(customer_id) DO UPDATE SET
+                partition = excluded.partition, state = excluded.state, segment_id = excluded.segment_id,
+                segment_since = excluded.segment_since, transition_seq = excluded.transition_seq,
+                event_count = excluded.event_count, last_event_at = excluded.last_event_at,
+                timer_due_at = excluded.timer_due_at
+            """,
+            customers
+        ) { upsert, customer in
+            try upsert.bind(1, customer.customerID)
+            try upsert.bind(2, Int64(customer.partition))
+            try upsert.bind(3, customer.state)
+            try upsert.bind(4, customer.segmentID)
+            try upsert.bind(5, customer.segmentSince)
+            try upsert.bind(6, customer.transitionSeq)
+            try upsert.bind(7, customer.eventCount)
+            try upsert.bind(8, customer.lastEventAt)
+            try upsert.bind(9, customer.timerDueAt)
+        }
+    }
+
+    private func insertOutbox(_ messages: [OutboxMessage]) throws {
+        try connection.runForEach(
+            """
+            INSERT OR IGNORE INTO outbox (event_id, customer_id, partition, key, payload, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            messages
+        ) { insert, message in
+            try insert.bind(1, message.eventID)
+            try insert.bind(2, message.customerID)
+            try insert.bind(3, Int64(message.partition))
+            try insert.bind(4, message.key)
+            try insert.bind(5, message.payload)
+            try insert.bind(6, message.createdAt)
+        }
+    }
+
+    private func insertTransitions(_ transitions: [Transition]) throws {
+        try connection.runForEach(
+            "INSERT INTO transitions (customer_id, seq, from_segment, to_segment, at, cause) VALUES (?, ?, ?, ?, ?, ?)",
+            transitions
+        ) { insert, transition in
+            try insert.bind(1, transition.customerID)
+            try insert.bind(2, transition.seq)
+            try insert.bind(3, transition.fromSegment)
+            try insert.bind(4, Int64(transition.toSegment))
+            try insert.bind(5, transition.at)
+            try insert.bind(6, transition.cause)
+        }
+    }
+
+    private func saveModel(_ model: StoredModel) throws {
+        try connection.withStatement(
+            """
+            INSERT INTO model (id, version, updated_at, blob) VALUES (1, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at,
+                blob = excluded.blob
+            """
+        ) { upsert in
+            try upsert.bind(1, model.version)
+            try upsert.bind(2, model.savedAt)
+            try upsert.bind(3, model.blob)
+            try upsert.run()
+        }
+    }
+
+    private func insertSnapshot(_ snapshot: StoredModel) throws {
+        try connection.withStatement("INSERT INTO model_snapshots (version, created_at, blob) VALUES (?, ?, ?)") {
+            insert in
+            try insert.bind(1, snapshot.version)
+            try insert.bind(2, snapshot.savedAt)
+            try insert.bind(3, snapshot.blob)
+            try insert.run()
+        }
+    }
+
+    private func upsertOffsets(_ offsets: [TopicPartitionKey: Int64]) throws {
+        try connection.runForEach(
+            """
+            INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)
+            ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+            """,
+            offsets
+        ) { upsert, entry in
+            try upsert.bind(1, entry.key.topic)
+            try upsert.bind(2, Int64(entry.key.partition))
+            try upsert.bind(3, entry.value)
+        }
+    }
+
+    private func upsertMetadata(_ key: String, _ value: String) throws {
+        try queries.upsertMetadata(key, value)
+    }
+}

@@ -1,0 +1,36 @@
+/// Everything one batch changes, written by `StateStore.commit(_:)` in a single transaction. The daemon keeps
+/// one batch and calls `removeAll()` after each commit, so the arrays keep their capacity between batches.
+public struct StoreBatch: Sendable {
+    /// Customers to insert or replace, by `customerID`.
+    public var customers: [StoredCustomer] = []
+    /// Segment changes for the outbox; a message whose `eventID` is already there is ignored.
+    public var outbox: [OutboxMessage] = []
+    /// History rows; a repeated (customer, seq) fails the batch, since it means a transition was applied twice.
+    public var transitions: [Transition] = []
+    /// The model to save as the current one, if it changed.
+    public var model: StoredModel?
+    /// A numbered snapshot to keep; its version must not exist yet.
+    public var modelSnapshot: StoredModel?
+    /// The next offset to consume per topic and partition.
+    public var offsets: [TopicPartitionKey: Int64] = [:]
+    /// Metadata keys to set.
+    public var metadata: [String: String] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
+            && offsets.isEmpty && metadata.isEmpty
+    }
+
+    /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
+    public mutating func removeAll(keepingCapacity: Bool = true) {
+        customers.removeAll(keepingCapacity: keepingCapacity)
+        outbox.removeAll(keepingCapacity: keepingCapacity)
+        transitions.removeAll(keepingCapacity: keepingCapacity)
+        model = nil
+        modelSnapshot = nil
+        offsets.removeAll(keepingCapacity: keepingCapacity)
+        metadata.removeAll(keepingCapacity: keepingCapacity)
+    }
+}

@@ -1,0 +1,28 @@
+/// Settings of the writer connection. Every field has a default that suits the daemon.
+public struct StoreOptions: Sendable, Equatable {
+    /// How hard SQLite pushes each commit to disk.
+    public enum Synchronous: String, Sendable, Equatable {
+        /// Every commit survives a process crash (`kill -9`); a power loss may drop the last commits.
+        case normal = "NORMAL"
+        /// Every commit also survives a power loss, at the cost of an fsync per commit.
+        case full = "FULL"
+    }
+
+    /// Durability of each commit (`PRAGMA synchronous`). Default: `.normal`.
+    public var synchronous: Synchronous
+    /// How long a statement waits for another connection's lock before failing with `.busy`. Default: 5000 ms.
+    public var busyTimeoutMilliseconds: Int32
+    /// Pages of write-ahead log after which a commit folds the log back into the database file
+    /// (`PRAGMA wal_autocheckpoint`). Default: 1000 (about 4 MiB).
+    public var walAutoCheckpointPages: Int32
+
+    public init(
+        synchronous: Synchronous = .normal,
+        busyTimeoutMilliseconds: Int32 = 5000,
+        walAutoCheckpointPages: Int32 = 1000
+    ) {
+        self.synchronous = synchronous
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.walAutoCheckpointPages = walAutoCheckpointPages
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+import Foundation
+@testable import SegmenterStore
+
+@Suite("migrations")
+struct MigrationTests {
+    @Test("opening a new file records v1_initial, and re-opening it runs no migration again")
+    func recordedOnceAndNotRerun() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let firstAppliedAt: Int64
+            do {
+                let store = try StateStore(path: path)
+                firstAppliedAt = try store.connection.withStatement(
+                    "SELECT applied_at FROM migrations WHERE name = 'v1_initial'"
+                ) { try $0.step() ? $0.int64(0) : -1 }
+                #expect(try store.metadata(Migration.schemaVersionKey) == "v1_initial")
+            }
+            let reopened = try SQLiteConnection(path: path, readOnly: false)
+            #expect(try Migration.apply(to: reopened).isEmpty)
+            let rows = try reopened.withStatement("SELECT name, applied_at FROM migrations") { select in
+                var rows: [(String, Int64)] = []
+                while try select.step() { rows.append((select.text(0), select.int64(1))) }
+                return rows
+            }
+            #expect(rows.map(\.0) == ["v1_initial"])
+            #expect(rows.map(\.1) == [firstAppliedAt])
+        }
+    }
+
+    @Test("a later migration runs once, after the ones already recorded")
+    func appendedMigrationRunsOnce() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("plain.sqlite").path
+            let connection = try SQLiteConnection(path: path, readOnly: false)
+            let v2 = Migration(name: "v2_test", sql: "CREATE TABLE extra (x INTEGER)")
+            #expect(try Migration.apply(Migration.all, to: connection) == ["v1_initial"])
+            #expect(try Migration.apply(Migration.all + [v2], to: connection) == ["v2_test"])
+            #expect(try Migration.apply(Migration.all + [v2], to: connection).isEmpty)
+        }
+    }
+
+    @Test("a database with a migration this build does not know is refused with incompatibleSchema")
+    func unknownMigrationRefused() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let v2 = Migration(name: "v2_from_the_future", sql: "CREATE TABLE extra (x INTEGER)")
+            do {
+                _ = try StateStore(path: path)
+                let connection = try SQLiteConnection(path: path, readOnly: false)
+                _ = try Migration.apply(Migration.all + [v2], to: connection)
+            }
+            let error = try #require(throws: StoreError.self) { try StateStore(path: path) }
+            #expect(error.code == .incompatibleSchema)
+            #expect(error.message.contains(path))
+            #expect(error.message.contains("v2_from_the_future"))
+        }
+    }
+}
