@@ -47,8 +47,10 @@ struct Migration: Sendable {
                 event_id TEXT NOT NULL UNIQUE,
                 customer_id TEXT NOT NULL,
                 partition INTEGER NOT NULL,
-                key BLOB NOT NULL,
+                topic TEXT NOT NULL,
+                key BLOB,
                 payload BLOB NOT NULL,
+                headers BLOB,
                 created_at INTEGER NOT NULL
             );
 

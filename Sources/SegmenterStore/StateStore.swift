@@ -77,7 +77,7 @@ public final class StateStore {
         let limit = try queries.checkedLimit(limit)
         return try connection.withStatement(
             """
-            SELECT id, event_id, customer_id, partition, key, payload, created_at FROM outbox
+            SELECT id, event_id, customer_id, partition, topic, key, payload, headers, created_at FROM outbox
             WHERE id > ? ORDER BY id LIMIT ?
             """
         ) { select in
@@ -87,8 +87,10 @@ public final class StateStore {
             while try select.step() {
                 let message = OutboxMessage(
                     eventID: select.text(1), customerID: select.text(2),
-                    partition: Int32(truncatingIfNeeded: select.int64(3)), key: select.blob(4),
-                    payload: select.blob(5), createdAt: select.int64(6)
+                    partition: Int32(truncatingIfNeeded: select.int64(3)), topic: select.text(4),
+                    key: select.isNull(5) ? nil : select.blob(5), payload: select.blob(6),
+                    headers: select.isNull(7) ? [] : OutboxMessage.decodeHeaders(select.blob(7)),
+                    createdAt: select.int64(8)
                 )
                 rows.append(OutboxRow(id: select.int64(0), message: message))
             }
@@ -123,6 +125,9 @@ public final class StateStore {
             if let model = batch.model { try saveModel(model) }
             if let snapshot = batch.modelSnapshot { try insertSnapshot(snapshot) }
             try upsertOffsets(batch.offsets)
+            try connection.runForEach("DELETE FROM outbox WHERE id = ?", batch.deleteOutboxIDs) { delete, id in
+                try delete.bind(1, id)
+            }
             for (key, value) in batch.metadata { try upsertMetadata(key, value) }
             try beforeCommit?()
         }
@@ -155,17 +160,23 @@ public final class StateStore {
     private func insertOutbox(_ messages: [OutboxMessage]) throws {
         try connection.runForEach(
             """
-            INSERT OR IGNORE INTO outbox (event_id, customer_id, partition, key, payload, created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO outbox (event_id, customer_id, partition, topic, key, payload, headers, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             messages
         ) { insert, message in
             try insert.bind(1, message.eventID)
             try insert.bind(2, message.customerID)
             try insert.bind(3, Int64(message.partition))
-            try insert.bind(4, message.key)
-            try insert.bind(5, message.payload)
-            try insert.bind(6, message.createdAt)
+            try insert.bind(4, message.topic)
+            if let key = message.key { try insert.bind(5, key) } else { try insert.bindNull(5) }
+            try insert.bind(6, message.payload)
+            if let headers = OutboxMessage.encodeHeaders(message.headers) {
+                try insert.bind(7, headers)
+            } else {
+                try insert.bindNull(7)
+            }
+            try insert.bind(8, message.createdAt)
         }
     }
 

@@ -15,12 +15,14 @@ public struct StoreBatch: Sendable {
     public var offsets: [TopicPartitionKey: Int64] = [:]
     /// Metadata keys to set.
     public var metadata: [String: String] = [:]
+    /// Outbox rows whose delivery was confirmed since the last batch: deleted in the same transaction.
+    public var deleteOutboxIDs: [Int64] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
-            && offsets.isEmpty && metadata.isEmpty
+            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -32,5 +34,6 @@ public struct StoreBatch: Sendable {
         modelSnapshot = nil
         offsets.removeAll(keepingCapacity: keepingCapacity)
         metadata.removeAll(keepingCapacity: keepingCapacity)
+        deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
     }
 }

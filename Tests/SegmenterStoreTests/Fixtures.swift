@@ -13,7 +13,7 @@ func sampleCustomer(
 
 func sampleOutbox(_ eventID: String, customer: String = "c-1", createdAt: Int64 = 5) -> OutboxMessage {
     OutboxMessage(
-        eventID: eventID, customerID: customer, partition: 3, key: Array(customer.utf8),
+        eventID: eventID, customerID: customer, partition: 3, topic: "segment-changes", key: Array(customer.utf8),
         payload: Array("{\"event_id\":\"\(eventID)\"}".utf8), createdAt: createdAt
     )
 }

@@ -155,6 +155,31 @@ struct StateStoreTests {
         }
     }
 
+    @Test("a dead letter keeps its topic, absent key and headers; delivered rows are deleted with the next batch")
+    func deadLetterRoundTripAndDeletionInBatch() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            let headers: [(String, [UInt8])] = [("segmenter.error", Array("bad".utf8)), ("segmenter.source", [])]
+            batch.outbox = [
+                OutboxMessage(eventID: "dlq:events/0/7", customerID: "", partition: 0, topic: "segmenter-dlq",
+                              key: nil, payload: [1, 2, 3], headers: headers, createdAt: 9),
+                sampleOutbox("c-1:1"),
+            ]
+            try store.commit(batch)
+            let rows = try store.pendingOutbox(limit: 10)
+            #expect(rows.map(\.message) == batch.outbox)
+            #expect(rows[0].message.key == nil)
+            #expect(rows[0].message.headers.map(\.0) == ["segmenter.error", "segmenter.source"])
+
+            batch.removeAll()
+            batch.deleteOutboxIDs = [rows[0].id]
+            batch.offsets[TopicPartitionKey(topic: "events", partition: 0)] = 8
+            try store.commit(batch)
+            #expect(try store.pendingOutbox(limit: 10).map(\.message.eventID) == ["c-1:1"])
+        }
+    }
+
     @Test("customersDue returns exactly the customers due before the time, earliest first, up to the limit")
     func customersDueInTimeOrder() throws {
         try withTemporaryDirectory { directory in

@@ -1,0 +1,130 @@
+/// Little-endian byte writing and reading for the compact stored forms of customer state. Kept tiny and
+/// allocation-free on the write side: callers reuse one `ByteWriter` per batch.
+public struct ByteWriter: Sendable {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    public mutating func write<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always)
+    public mutating func write(_ value: Double) {
+        write(value.bitPattern)
+    }
+}
+
+/// Reads what ``ByteWriter`` wrote; every read checks bounds and reports truncation as `nil`.
+public struct ByteReader {
+    let bytes: [UInt8]
+    public private(set) var position = 0
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public var isAtEnd: Bool { position == bytes.count }
+
+    @inline(__always)
+    public mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
+        let size = MemoryLayout<T>.size
+        guard position + size <= bytes.count else { return nil }
+        var value: T = 0
+        for i in 0..<size {
+            value |= T(truncatingIfNeeded: bytes[position + i]) << (8 * i)
+        }
+        position += size
+        return value
+    }
+
+    @inline(__always)
+    public mutating func readDouble() -> Double? {
+        read(UInt64.self).map(Double.init(bitPattern:))
+    }
+}
+
+/// The stored form of a ``CustomerState`` does not match the feature layout it is read with.
+public struct CustomerStateDecodingError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension CustomerState {
+    static let encodingVersion: UInt8 = 1
+
+    /// Compact stored form: header, recent event ids, then only the non-zero slots behind a bitmap.
+    public func encode(into writer: inout ByteWriter) {
+        writer.write(Self.encodingVersion)
+        writer.write(lastEventAt)
+        writer.write(sessionKey)
+        writer.write(UInt8((sessionHasCart ? 1 : 0) | (sessionHasPurchase ? 2 : 0)))
+        writer.write(UInt8(recentEventIDs.count))
+        writer.write(UInt8(recentNext))
+        for id in recentEventIDs {
+            writer.write(id)
+        }
+        writer.write(UInt16(slots.count))
+        var mask: UInt8 = 0
+        for (i, value) in slots.enumerated() {
+            if value != 0 { mask |= 1 << UInt8(i % 8) }
+            if i % 8 == 7 || i == slots.count - 1 {
+                writer.write(mask)
+                mask = 0
+            }
+        }
+        for value in slots where value != 0 {
+            writer.write(value)
+        }
+    }
+
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter()
+        encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// Reads a stored state; fails when it was written for a different feature layout.
+    public init(encoded bytes: [UInt8], layout: FeatureLayout) throws {
+        var reader = ByteReader(bytes)
+        func fail(_ why: String) -> CustomerStateDecodingError {
+            CustomerStateDecodingError(description: "stored customer state is unreadable: \(why)")
+        }
+        guard reader.read(UInt8.self) == Self.encodingVersion else { throw fail("unknown version") }
+        guard let last = reader.read(Int64.self), let key = reader.read(UInt64.self),
+              let flags = reader.read(UInt8.self), let recentCount = reader.read(UInt8.self),
+              let recentNext = reader.read(UInt8.self)
+        else { throw fail("truncated header") }
+        self.init(layout: layout)
+        lastEventAt = last
+        sessionKey = key
+        sessionHasCart = flags & 1 != 0
+        sessionHasPurchase = flags & 2 != 0
+        self.recentNext = Int(recentNext)
+        for _ in 0..<recentCount {
+            guard let id = reader.read(UInt64.self) else { throw fail("truncated event ids") }
+            recentEventIDs.append(id)
+        }
+        guard let count = reader.read(UInt16.self), Int(count) == layout.slotCount else {
+            throw fail("it has a different number of feature slots than the configured features")
+        }
+        var present: [Bool] = []
+        present.reserveCapacity(Int(count))
+        for start in stride(from: 0, to: Int(count), by: 8) {
+            guard let mask = reader.read(UInt8.self) else { throw fail("truncated mask") }
+            for bit in 0..<min(8, Int(count) - start) {
+                present.append(mask & (1 << UInt8(bit)) != 0)
+            }
+        }
+        for i in 0..<Int(count) {
+            if present[i] {
+                guard let value = reader.readDouble() else { throw fail("truncated values") }
+                slots[i] = value
+            } else {
+                slots[i] = 0
+            }
+        }
+    }
+}

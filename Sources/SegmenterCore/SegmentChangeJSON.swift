@@ -1,0 +1,53 @@
+import Foundation
+
+extension SegmentChange {
+    /// The change as one line of JSON in the `segment-changes` format (DESIGN §3, `schemas/segment-change.schema.json`).
+    /// Feature values are written with up to 6 significant digits: enough for campaigns, and stable across runs.
+    public func jsonLine(emittedAt: Int64) -> String {
+        var out = "{\"event_id\":"
+        out.reserveCapacity(512)
+        quote(eventID, &out)
+        out += ",\"customer_id\":"
+        quote(customerID, &out)
+        out += ",\"previous_segment\":"
+        if let previous {
+            append(previous, to: &out)
+        } else {
+            out += "null"
+        }
+        out += ",\"segment\":"
+        append(segment, to: &out)
+        out += ",\"cause\":\"\(cause.rawValue)\",\"trigger_event_id\":"
+        if let triggerEventID {
+            quote(triggerEventID, &out)
+        } else {
+            out += "null"
+        }
+        out += ",\"at\":\"\(RFC3339.format(at))\",\"emitted_at\":\"\(RFC3339.format(emittedAt))\""
+        out += ",\"model_version\":\(modelVersion),\"features\":{"
+        for (i, feature) in features.enumerated() {
+            if i > 0 { out += "," }
+            quote(feature.name, &out)
+            out += ":" + Self.number(feature.value)
+        }
+        out += "}}"
+        return out
+    }
+
+    private func quote(_ text: String, _ out: inout String) {
+        out += "\""
+        JSONString.appendEscaped(text, to: &out)
+        out += "\""
+    }
+
+    private func append(_ ref: SegmentRef, to out: inout String) {
+        out += "{\"id\":\(ref.id),\"name\":"
+        quote(ref.name, &out)
+        out += "}"
+    }
+
+    /// A finite JSON number with at most 6 significant digits.
+    static func number(_ value: Double) -> String {
+        value.isFinite ? String(format: "%.6g", value) : "0"
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// The stored form of a ``Segmentation``'s learned parts (standardiser statistics, centers with ids and counts,
+/// random state, watermark, version, pending customers, name overrides). Restoring it gives back exactly the
+/// same model, which is what makes restarts and rollbacks exact. Encoded as JSON: it is small once the model
+/// is initialised and readable when someone needs to look.
+public struct SegmentationSnapshot: Codable, Sendable, Hashable {
+    public struct StoredCenter: Codable, Sendable, Hashable {
+        public var id: Int
+        public var vector: [Double]
+        public var count: Double
+        public var lastWin: UInt64
+    }
+
+    public var featureFingerprint: String
+    public var k: Int
+    public var version: Int64
+    public var watermark: Int64
+    public var pendingCustomers: [String]
+    public var nameOverrides: [Int: String]
+    public var standardizerWeight: Double
+    public var means: [Double]
+    public var squaredDeviations: [Double]
+    public var centers: [StoredCenter]
+    public var sample: [[Double]]
+    public var updates: UInt64
+    public var nextID: Int
+    public var inertia: Double
+    public var randomState: UInt64
+    public var farthest: [Double]
+    public var farthestDistance: Double
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> SegmentationSnapshot {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(SegmentationSnapshot.self, from: Data(bytes))
+    }
+}
+
+/// A stored model that cannot be used with the current configuration.
+public struct SnapshotMismatch: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension Segmentation {
+    public func snapshot() -> SegmentationSnapshot {
+        SegmentationSnapshot(
+            featureFingerprint: configuration.features.fingerprint, k: configuration.kmeans.k, version: version,
+            watermark: watermark, pendingCustomers: pendingCustomers, nameOverrides: nameOverrides,
+            standardizerWeight: standardizer.totalWeight, means: standardizer.means,
+            squaredDeviations: standardizer.squaredDeviations,
+            centers: kmeans.centers.map { .init(id: $0.id, vector: $0.vector, count: $0.count, lastWin: $0.lastWin) },
+            sample: kmeans.sample, updates: kmeans.updates, nextID: kmeans.nextID, inertia: kmeans.inertia,
+            randomState: kmeans.rng.state, farthest: kmeans.farthest, farthestDistance: kmeans.farthestDistance)
+    }
+
+    /// Restores a segmentation; fails when the snapshot was made with different features or k.
+    public init(configuration: SegmentationConfiguration, snapshot s: SegmentationSnapshot) throws {
+        guard s.featureFingerprint == configuration.features.fingerprint else {
+            throw SnapshotMismatch(description:
+                "the stored model was built with other features (fingerprint \(s.featureFingerprint), "
+                + "configured \(configuration.features.fingerprint))")
+        }
+        guard s.k == configuration.kmeans.k else {
+            throw SnapshotMismatch(description:
+                "the stored model has k = \(s.k) but the configuration says model.k = \(configuration.kmeans.k)")
+        }
+        let spec = configuration.features
+        let standardizer = Standardizer(
+            transforms: spec.features.map(\.transform), weights: spec.features.map(\.weight),
+            forgettingHalfLife: configuration.standardizerHalfLife, totalWeight: s.standardizerWeight,
+            means: s.means, squaredDeviations: s.squaredDeviations)
+        let kmeans = MiniBatchKMeans(
+            configuration: configuration.kmeans, dimensions: spec.features.count,
+            centers: s.centers.map { Center(id: $0.id, vector: $0.vector, count: $0.count, lastWin: $0.lastWin) },
+            sample: s.sample, updates: s.updates, nextID: s.nextID, inertia: s.inertia,
+            rng: SplitMix64(seed: s.randomState), farthest: s.farthest, farthestDistance: s.farthestDistance)
+        self.init(
+            configuration: configuration, standardizer: standardizer, kmeans: kmeans, watermark: s.watermark,
+            version: s.version, pendingCustomers: s.pendingCustomers, nameOverrides: s.nameOverrides)
+    }
+}
