@@ -31,7 +31,8 @@ public struct EventDecoder: Sendable {
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             return .failure(.invalidJSON("the message is empty", at: 0))
         }
-        var reader = EventReader(scanner: JSONScanner(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count))
+        let scanner = JSONScanner(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        var reader = EventReader(scanner: scanner)
         do {
             return try reader.read()
         } catch {
@@ -225,7 +226,8 @@ private struct EventReader {
         } else if byteCount > EventDecoder.maxCustomerIDBytes {
             record(EventRejection(
                 code: .invalidCustomerID,
-                message: "field \"customer_id\" is \(byteCount) bytes, over the \(EventDecoder.maxCustomerIDBytes)-byte limit"
+                message: "field \"customer_id\" is \(byteCount) bytes, "
+                    + "over the \(EventDecoder.maxCustomerIDBytes)-byte limit"
             ))
         } else {
             customerID = scanner.string(token)

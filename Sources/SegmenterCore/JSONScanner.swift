@@ -111,7 +111,8 @@ struct JSONScanner {
                 throw .invalidJSON("unpaired low surrogate \\u\(String(unit, radix: 16))", at: escapeStart)
             }
             if (0xD800...0xDBFF).contains(unit) {
-                guard position + 1 < end, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u"),
+                guard position + 1 < end, bytes[position] == UInt8(ascii: "\\"),
+                    bytes[position + 1] == UInt8(ascii: "u"),
                     (0xDC00...0xDFFF).contains(try hexUnit(at: position + 2, escapeStart: position))
                 else { throw .invalidJSON("high surrogate not followed by a low surrogate", at: escapeStart) }
                 position += 6
@@ -360,7 +361,9 @@ struct JSONScanner {
     }
 
     private mutating func skipContainer(depth: Int, close: UInt8, keyed: Bool) throws(EventRejection) {
-        guard depth < Self.maxDepth else { throw .invalidJSON("nested deeper than \(Self.maxDepth) levels", at: position) }
+        guard depth < Self.maxDepth else {
+            throw .invalidJSON("nested deeper than \(Self.maxDepth) levels", at: position)
+        }
         position += 1
         skipWhitespace()
         if current == close {
