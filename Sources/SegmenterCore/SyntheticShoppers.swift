@@ -1,0 +1,236 @@
+import Foundation
+
+/// A deterministic stream of synthetic e-commerce events from customers of known ``Persona``s: the data for
+/// `segmenter generate`, the demo, and tests that score segmentation against the truth.
+///
+/// Every customer arrives during the first eighth of the timeline and then has sessions (a `session_start`
+/// followed by page and product views, searches and, depending on the persona, carts, checkouts, purchases
+/// and refunds) at a persona-specific rate. Rates are scaled so that `events` events spread over `days` days;
+/// the stream stops after exactly `events` events (earlier only if every customer has stopped, which only
+/// dormant customers do). Events come out in non-decreasing timestamp order across all customers. The same
+/// arguments always give the same stream: all randomness comes from one ``SplitMix64`` seeded with `seed`.
+public struct SyntheticShoppers: Sequence, IteratorProtocol {
+    /// The catalogue's categories; product ids are `p-<category index><4 digits>`.
+    static let categories = [
+        "shoes", "apparel", "electronics", "home", "beauty", "books",
+        "toys", "sports", "grocery", "garden", "jewelry", "automotive",
+    ]
+    private static let devices = ["mobile", "mobile", "desktop", "tablet"]
+    private static let channels = ["direct", "organic", "email", "paid_search", "social"]
+    private static let countries = ["DE", "FR", "GB", "US", "NL", "ES", "IT", "PL", "SE"]
+    private static let dayMilliseconds: Int64 = 86_400_000
+
+    public let customers: Int
+    public let events: Int
+    public let seed: UInt64
+    /// Start of the timeline, epoch milliseconds.
+    public let start: Int64
+    public let days: Int
+
+    private var rng: SplitMix64
+    private var personas: [Persona]
+    private var shoppers: [Shopper] = []
+    private var queue = TimeOrderedQueue()
+    private var emitted = 0
+    /// Sessions per day for one unit of ``ShopperBehavior/sessionsPerDay``.
+    private var rateScale = 1.0
+
+    public init(customers: Int, events: Int, seed: UInt64, start: Int64 = 1_767_225_600_000, days: Int = 56) {
+        precondition(customers >= 0 && events >= 0 && days >= 1, "customers, events must be ≥ 0 and days ≥ 1")
+        self.customers = customers
+        self.events = events
+        self.seed = seed
+        self.start = start
+        self.days = days
+        rng = SplitMix64(seed: seed)
+        // An even mix, shuffled by the seed.
+        var mix = (0..<customers).map { Persona.allCases[$0 % Persona.allCases.count] }
+        personas = []
+        shuffle(&mix)
+        personas = mix
+        let timeline = Int64(days) * Self.dayMilliseconds
+        var expectedEventsPerUnitRate = 0.0
+        for index in 0..<customers {
+            let shopper = makeShopper(index: index, timeline: timeline)
+            let activeMilliseconds = Swift.min(shopper.stopAt, start + timeline) - shopper.arrival
+            let activeDays = Swift.max(Double(activeMilliseconds) / Double(Self.dayMilliseconds), 0)
+            let behavior = shopper.behavior
+            expectedEventsPerUnitRate += behavior.sessionsPerDay * activeDays * behavior.expectedEventsPerSession
+            shoppers.append(shopper)
+            queue.push(time: shopper.arrival, index: index)
+        }
+        if expectedEventsPerUnitRate > 0 { rateScale = Double(events) / expectedEventsPerUnitRate }
+    }
+
+    /// The true persona of the customer at `index` (0..<customers).
+    public func persona(ofCustomerAt index: Int) -> Persona { personas[index] }
+
+    /// The id of the customer at `index`, e.g. `c-000123`.
+    public func customerID(at index: Int) -> String { "c-" + Self.zeroPadded(index, width: 6) }
+
+    /// Every customer with their true persona, in index order.
+    public var truth: [(customerID: String, persona: Persona)] {
+        personas.indices.map { (customerID(at: $0), personas[$0]) }
+    }
+
+    public mutating func next() -> Event? {
+        guard emitted < events, let (time, index) = queue.pop() else { return nil }
+        if shoppers[index].pending.isEmpty {
+            startSession(of: index, at: time)
+        }
+        var event = shoppers[index].pending.removeFirst()
+        emitted += 1
+        event.eventID = "e-" + Self.zeroPadded(emitted, width: 8)
+        if let following = shoppers[index].pending.first {
+            queue.push(time: following.timestamp, index: index)
+        } else {
+            let meanGapDays = 1 / (shoppers[index].behavior.sessionsPerDay * rateScale)
+            let gap = Int64(exponential(mean: meanGapDays) * Double(Self.dayMilliseconds))
+            let nextSession = event.timestamp + 60_000 + gap
+            if nextSession < shoppers[index].stopAt {
+                queue.push(time: nextSession, index: index)
+            }
+        }
+        return event
+    }
+
+    // MARK: Customers and sessions
+
+    /// One customer's fixed traits and the rest of their current session.
+    private struct Shopper {
+        var persona: Persona
+        var behavior: ShopperBehavior
+        var customerID: String
+        var arrival: Int64
+        var stopAt: Int64
+        var device: String
+        var channel: String
+        var country: String
+        var favouriteCategories: [Int]
+        var sessions = 0
+        var purchases = 0
+        var pending: [Event] = []
+        var refundDue: Event?
+    }
+
+    private mutating func makeShopper(index: Int, timeline: Int64) -> Shopper {
+        let persona = personas[index]
+        let behavior = ShopperBehavior.of(persona)
+        let arrival = start + Int64(uniform() * Double(timeline) / 8)
+        var stopAt = Int64.max
+        if let fraction = behavior.activeUntilFraction {
+            stopAt = start + Int64(uniform(fraction) * Double(timeline))
+        }
+        var categories = Array(Self.categories.indices)
+        shuffle(&categories)
+        return Shopper(
+            persona: persona, behavior: behavior, customerID: customerID(at: index), arrival: arrival, stopAt: stopAt,
+            device: pick(Self.devices), channel: pick(Self.channels), country: pick(Self.countries),
+            favouriteCategories: Array(categories.prefix(random(behavior.favouriteCategories))))
+    }
+
+    /// Plans the whole session that starts at `time` into the shopper's pending events.
+    private mutating func startSession(of index: Int, at time: Int64) {
+        var shopper = shoppers[index]
+        shopper.sessions += 1
+        let behavior = shopper.behavior
+        let sessionID = "s-" + Self.zeroPadded(index, width: 6) + "-" + String(shopper.sessions)
+        var clock = time
+        var planned: [Event] = []
+        func add(_ type: EventType, value: Double? = nil, quantity: Double? = nil, product: Int? = nil) {
+            planned.append(Event(
+                customerID: shopper.customerID, type: type, timestamp: clock, sessionID: sessionID, value: value,
+                quantity: quantity, category: product.map { Self.categories[$0 / 10_000] },
+                productID: type == .search ? nil : product.map { "p-" + Self.zeroPadded($0, width: 6) },
+                device: shopper.device, channel: shopper.channel, country: shopper.country))
+            clock += 5_000 + Int64(random(0...115_000))
+        }
+
+        add(.sessionStart)
+        if var refund = shopper.refundDue {
+            refund.timestamp = clock
+            refund.sessionID = sessionID
+            planned.append(refund)
+            clock += 5_000 + Int64(random(0...115_000))
+            shopper.refundDue = nil
+        }
+        let isFirstPurchase = shopper.persona == .oneTimeBuyer && shopper.purchases == 0
+        var browsing: [EventType] = Array(repeating: .pageView, count: random(behavior.pageViews))
+        browsing += Array(repeating: .search, count: random(behavior.searches))
+        browsing += Array(repeating: .productView, count: random(behavior.productViews) + (isFirstPurchase ? 2 : 0))
+        shuffle(&browsing)
+        var lastProduct = product(for: shopper)
+        for type in browsing {
+            // A search names a category; half the product views stay in the category just looked at.
+            if type != .pageView {
+                lastProduct = product(for: shopper, near: type == .productView && uniform() < 0.5 ? lastProduct : nil)
+            }
+            add(type, product: type == .pageView ? nil : lastProduct)
+        }
+
+        if isFirstPurchase || uniform() < behavior.cartProbability {
+            var cart: [(product: Int, value: Double, quantity: Int)] = []
+            for _ in 0..<(isFirstPurchase ? 1 : random(behavior.cartItems)) {
+                let item = product(for: shopper)
+                let quantity = random(behavior.quantity)
+                let value = ((uniform(behavior.unitPrice) * Double(quantity)) * 100).rounded() / 100
+                cart.append((item, value, quantity))
+                add(.addToCart, value: value, quantity: Double(quantity), product: item)
+            }
+            if cart.count > 1, uniform() < behavior.removeProbability {
+                let removed = cart.removeLast()
+                add(.removeFromCart, value: removed.value, quantity: Double(removed.quantity), product: removed.product)
+            }
+            if isFirstPurchase || uniform() < behavior.checkoutProbability {
+                let total = (cart.reduce(0) { $0 + $1.value } * 100).rounded() / 100
+                let items = Double(cart.reduce(0) { $0 + $1.quantity })
+                add(.checkoutStart, value: total, quantity: items, product: cart[0].product)
+                if isFirstPurchase || uniform() < behavior.purchaseProbability {
+                    add(.purchase, value: total, quantity: items, product: cart[0].product)
+                    shopper.purchases += 1
+                    if uniform() < behavior.refundProbability {
+                        var refund = planned[planned.count - 1]
+                        refund.type = .refund
+                        shopper.refundDue = refund
+                    }
+                }
+            }
+        }
+        shopper.pending = planned
+        shoppers[index] = shopper
+    }
+
+    /// A product from one of the shopper's favourite categories, encoded as category index × 10 000 + item.
+    private mutating func product(for shopper: Shopper, near previous: Int? = nil) -> Int {
+        let category = previous.map { $0 / 10_000 } ?? pick(shopper.favouriteCategories)
+        return category * 10_000 + random(0...199)
+    }
+
+    // MARK: Randomness (own helpers, so that streams do not change with the standard library's algorithms)
+
+    private mutating func uniform() -> Double { Double(rng.next() >> 11) * 0x1p-53 }
+
+    private mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+        range.lowerBound + uniform() * (range.upperBound - range.lowerBound)
+    }
+
+    private mutating func random(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(rng.next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+
+    /// Fisher–Yates.
+    private mutating func shuffle<T>(_ items: inout [T]) {
+        for index in items.indices.dropFirst().reversed() {
+            items.swapAt(index, random(0...index))
+        }
+    }
+
+    private mutating func pick<T>(_ items: [T]) -> T { items[random(0...items.count - 1)] }
+
+    private mutating func exponential(mean: Double) -> Double { -mean * log1p(-uniform()) }
+
+    static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
