@@ -1,0 +1,181 @@
+import CRdKafka
+
+/// An idempotent producer whose delivery reports name each message by the caller's `token`, so that
+/// an outbox can delete exactly the rows that reached Kafka.
+///
+/// Defaults: `enable.idempotence=true` (no duplicates or reordering from internal retries) and
+/// `linger.ms=5` (batches form without adding visible latency); add e.g. `compression.type=lz4`
+/// through `KafkaConfiguration.properties`. Every produced message gets exactly one
+/// `DeliveryReport`, successful or not, collected by `pollDeliveries` (and by `flush`).
+///
+/// Threading contract: use an instance from one thread at a time; delivery reports are gathered on
+/// the thread that calls `produce`, `pollDeliveries` or `flush`. That is why the class is
+/// `@unchecked Sendable`: it may be handed to another thread, not shared between threads.
+public final class KafkaProducer: @unchecked Sendable {
+    /// Set once in `init`; implicitly unwrapped only because the callbacks need `self` before it exists.
+    private var handle: OpaquePointer!
+    private let bootstrapServers: String
+    private var topics: [String: OpaquePointer] = [:]
+    private var topicNames = TopicNames()
+    private var reports: [DeliveryReport] = []
+    private var fatalError: KafkaError?
+
+    /// Creates the producer; nothing is contacted until the first message (use `waitForBrokers`).
+    public init(configuration: KafkaConfiguration) throws(KafkaError) {
+        bootstrapServers = configuration.bootstrapServers
+        let conf = try configuration.makeConf(
+            defaults: ["enable.idempotence": "true", "linger.ms": "5"], required: [:]
+        )
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+            guard let message, let opaque else { return }
+            Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue().delivered(message)
+        }
+        rd_kafka_conf_set_error_cb(conf) { _, err, reason, opaque in
+            guard let opaque else { return }
+            let producer = Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue()
+            producer.clientError(rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
+        }
+        handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
+    }
+
+    deinit {
+        // `handle` is nil when `init` threw before creating it.
+        guard let handle else { return }
+        for topic in topics.values { rd_kafka_topic_destroy(topic) }
+        rd_kafka_destroy(handle)
+    }
+
+    /// Fails with a `.unreachable` error unless a broker answers a metadata request within `timeout`.
+    public func waitForBrokers(timeout: Duration) throws(KafkaError) {
+        try RdKafka.waitForBrokers(handle, bootstrapServers: bootstrapServers, timeout: timeout)
+    }
+
+    /// Queues one message; key, value and headers are copied, so the buffers need only live for the
+    /// call. When librdkafka's queue is full this serves delivery reports and retries rather than
+    /// failing (the queue drains as messages are delivered or time out after `message.timeout.ms`).
+    /// - Parameters:
+    ///   - partition: a fixed partition, or `nil` to let the partitioner choose from the key.
+    ///   - timestamp: milliseconds since the epoch, or `nil` for now.
+    ///   - token: returned in this message's `DeliveryReport`.
+    public func produce(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
+        headers: [KafkaHeader] = [], timestamp: Int64? = nil, token: UInt64
+    ) throws(KafkaError) {
+        if let fatalError { throw fatalError }
+        let topicHandle = try self.topicHandle(topic)
+        let cHeaders = makeHeaders(headers)
+        let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
+        while true {
+            let err = segmenter_produce(
+                handle, topicHandle, partition ?? RD_KAFKA_PARTITION_UA,
+                key?.baseAddress, key?.count ?? 0, value.baseAddress, value.count,
+                cHeaders, timestamp ?? 0, opaque
+            )
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                rd_kafka_poll(handle, 10)
+                continue
+            }
+            if let cHeaders { rd_kafka_headers_destroy(cHeaders) }
+            let place = partition.map { "\(topic)/\($0)" } ?? topic
+            throw KafkaError(
+                code: RdKafka.code(err), message: "cannot produce to \(place): \(RdKafka.text(err))",
+                topicPartition: partition.map { TopicPartition(topic: topic, partition: $0) }
+            )
+        }
+    }
+
+    /// Queues one message from byte arrays; see the buffer form.
+    public func produce(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8],
+        headers: [KafkaHeader] = [], timestamp: Int64? = nil, token: UInt64
+    ) throws(KafkaError) {
+        let result = value.withUnsafeBytes { valueBytes in
+            let produceWithKey = { (keyBytes: UnsafeRawBufferPointer?) in
+                Result { () throws(KafkaError) in
+                    try self.produce(topic: topic, partition: partition, key: keyBytes, value: valueBytes,
+                                     headers: headers, timestamp: timestamp, token: token)
+                }
+            }
+            guard let key else { return produceWithKey(nil) }
+            return key.withUnsafeBytes { produceWithKey($0) }
+        }
+        try result.get()
+    }
+
+    /// Serves delivery reports, waiting up to `timeout` for the first, and returns all gathered since
+    /// the last call (including those gathered by `produce` and `flush`).
+    public func pollDeliveries(timeout: Duration) -> [DeliveryReport] {
+        if reports.isEmpty { rd_kafka_poll(handle, RdKafka.milliseconds(timeout)) }
+        while rd_kafka_poll(handle, 0) > 0 {}
+        defer { reports.removeAll(keepingCapacity: true) }
+        return reports
+    }
+
+    /// Messages produced but not yet reported (queued, in flight, or awaiting their report).
+    public var pendingCount: Int { Int(rd_kafka_outq_len(handle)) }
+
+    /// Waits up to `timeout` until every queued message is delivered or failed; their reports are
+    /// then available from `pollDeliveries`. Throws `.timeout` when messages remain.
+    public func flush(timeout: Duration) throws(KafkaError) {
+        let err = rd_kafka_flush(handle, RdKafka.milliseconds(timeout))
+        if let fatalError { throw fatalError }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(
+                code: .timeout,
+                message: "\(pendingCount) messages still undelivered after \(timeout.formattedSeconds): "
+                    + "check that the brokers at \(bootstrapServers) are up"
+            )
+        }
+    }
+
+    private func topicHandle(_ topic: String) throws(KafkaError) -> OpaquePointer {
+        if let known = topics[topic] { return known }
+        guard let created = rd_kafka_topic_new(handle, topic, nil) else {
+            let err = rd_kafka_last_error()
+            throw KafkaError(code: .unknownTopic, message: "cannot use topic \"\(topic)\": \(RdKafka.text(err))")
+        }
+        topics[topic] = created
+        return created
+    }
+
+    private func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        if headers.isEmpty { return nil }
+        let cHeaders = rd_kafka_headers_new(headers.count)!
+        for header in headers {
+            if let value = header.value {
+                value.withUnsafeBytes { _ = rd_kafka_header_add(cHeaders, header.key, -1, $0.baseAddress, $0.count) }
+            } else {
+                rd_kafka_header_add(cHeaders, header.key, -1, nil, 0)
+            }
+        }
+        return cHeaders
+    }
+
+    private func delivered(_ message: UnsafePointer<rd_kafka_message_t>) {
+        let err = message.pointee.err
+        let topic = topicNames.name(of: message.pointee.rkt)
+        var error: KafkaError?
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let partition = message.pointee.partition
+            error = KafkaError(
+                code: err == RD_KAFKA_RESP_ERR__FATAL ? .fatal : .delivery,
+                message: "message not delivered to \(topic): \(RdKafka.text(err))",
+                topicPartition: partition < 0 ? nil : TopicPartition(topic: topic, partition: partition)
+            )
+        }
+        reports.append(DeliveryReport(
+            token: UInt64(UInt(bitPattern: message.pointee._private)),
+            topic: topic, partition: message.pointee.partition, offset: message.pointee.offset, error: error
+        ))
+    }
+
+    private func clientError(_ err: rd_kafka_resp_err_t, _ reason: String) {
+        guard err == RD_KAFKA_RESP_ERR__FATAL else { return }
+        var text = [CChar](repeating: 0, count: 512)
+        let cause = rd_kafka_fatal_error(handle, &text, text.count)
+        let detail = cause == RD_KAFKA_RESP_ERR_NO_ERROR ? reason : RdKafka.string(text)
+        fatalError = KafkaError(code: .fatal, message: "the producer failed and must be recreated: \(detail)")
+    }
+}
