@@ -12,10 +12,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure: events, features, standardiser, k-means, assignment, names, generator. No I/O.
-        .target(name: "SegmenterCore"),
+        .target(
+            name: "SegmenterCore",
+            // The core is pure number crunching: optimise it in debug builds too, so the test suite can run the
+            // end-to-end quality tests on realistic volumes in seconds.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // The only C: librdkafka (and its mock cluster) through a shim header.
         .systemLibrary(
             name: "CRdKafka",
@@ -35,12 +41,13 @@ let package = Package(
                 "SegmenterCore", "SegmenterKafka", "SegmenterStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "segmenter",
             dependencies: [
-                "SegmenterDaemon",
+                "SegmenterDaemon", "SegmenterCore", "SegmenterKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

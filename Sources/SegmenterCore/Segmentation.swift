@@ -130,6 +130,18 @@ public struct Segmentation: Sendable {
         return .applied(change: change, modelInitialised: false)
     }
 
+    /// Initialises the model from the vectors collected so far when the stream ended before `initSample` was
+    /// reached (short replays). Returns true when it initialised; the caller then re-evaluates
+    /// ``pendingCustomers`` as after ``Outcome/applied(change:modelInitialised:)``.
+    public mutating func initialiseEarly() -> Bool {
+        guard !kmeans.isInitialised, kmeans.sample.count >= configuration.kmeans.k else { return false }
+        kmeans.initialise(from: kmeans.sample)
+        kmeans.sample = []
+        version = 1
+        refreshNames()
+        return true
+    }
+
     /// Re-assigns a customer under the current model as of the watermark (no event): a model re-evaluation or a
     /// timer. With `learn`, the customer's current vector also feeds the standardiser and the model, so quiet
     /// customers are represented in it. Returns the change if the customer moved.

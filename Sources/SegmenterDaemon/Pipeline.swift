@@ -19,7 +19,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private let logger: Logger
     public let status: PipelineStatusBoard
     private let store: StateStore
-    private let consumer: KafkaConsumer
+    /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
+    private var consumer: KafkaConsumer!
     private let producer: KafkaProducer
     private let decoder: EventDecoder
     private var segmentation: Segmentation
@@ -90,8 +91,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             bootstrapServers: kafka.bootstrapServers, groupID: nil, clientID: kafka.clientID,
             properties: producerProperties)
         producer = try KafkaProducer(configuration: producerConfiguration)
-        consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: nil)
-        consumer.rebalanceListener = self
+        consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: self)
         status.update { $0.storeOpen = true }
     }
 

@@ -5,6 +5,9 @@ struct Segmenter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segmenter",
         abstract: "Segments e-commerce customers from a Kafka clickstream with online mini-batch k-means.",
-        subcommands: [GenerateCommand.self, ReplayCommand.self, BrokerCommand.self]
+        subcommands: [
+            RunCommand.self, DemoCommand.self, ReplayCommand.self, GenerateCommand.self, BrokerCommand.self,
+            ExportCommand.self,
+        ]
     )
 }
