@@ -95,7 +95,7 @@ struct EventDecoderRejectionTests {
             #expect(result?.code == .nonFiniteNumber, "\(token)")
             #expect(result?.message == #"field "properties.value" is not a finite number"#, "\(token)")
         }
-        let quantity = rejection(#"{"customer_id":"c-1","type":"purchase","timestamp":0,"properties":{"quantity":NaN}}"#)
+        let quantity = rejection(#"{"customer_id":"c-1","type":"search","timestamp":0,"properties":{"quantity":NaN}}"#)
         #expect(quantity?.message == #"field "properties.quantity" is not a finite number"#)
         let timestamp = rejection(#"{"customer_id":"c-1","type":"purchase","timestamp":1e999}"#)
         #expect(timestamp?.code == .nonFiniteNumber)
