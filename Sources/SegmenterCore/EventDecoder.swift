@@ -176,6 +176,19 @@ private struct EventReader {
         return true
     }
 
+    /// For a required field whose value is not of the expected type: `null` means absent (true: the caller drops
+    /// any earlier value), anything else is recorded as the wrong type.
+    private mutating func nullOrWrongType(
+        _ field: String, expected: String, code: EventRejection.Code
+    ) throws(EventRejection) -> Bool {
+        if try skipNull() {
+            nullRequiredField = field
+            return true
+        }
+        try wrongType(field, expected: expected, code: code)
+        return false
+    }
+
     private mutating func readOptionalString(_ field: String) throws(EventRejection) -> String? {
         if scanner.current == UInt8(ascii: "\"") { return scanner.string(try scanner.scanString()) }
         if try skipNull() { return nil }
@@ -209,12 +222,7 @@ private struct EventReader {
 
     private mutating func readCustomerID() throws(EventRejection) {
         guard scanner.current == UInt8(ascii: "\"") else {
-            if try skipNull() {
-                customerID = nil
-                nullRequiredField = "customer_id"
-            } else {
-                try wrongType("customer_id", expected: "a string", code: .invalidCustomerID)
-            }
+            if try nullOrWrongType("customer_id", expected: "a string", code: .invalidCustomerID) { customerID = nil }
             return
         }
         let token = try scanner.scanString()
@@ -236,12 +244,7 @@ private struct EventReader {
 
     private mutating func readType() throws(EventRejection) {
         guard scanner.current == UInt8(ascii: "\"") else {
-            if try skipNull() {
-                type = nil
-                nullRequiredField = "type"
-            } else {
-                try wrongType("type", expected: "a string")
-            }
+            if try nullOrWrongType("type", expected: "a string", code: .invalidField) { type = nil }
             return
         }
         let token = try scanner.scanString()
@@ -285,14 +288,8 @@ private struct EventReader {
                 ))
             }
         default:
-            if try skipNull() {
-                timestamp = nil
-                nullRequiredField = "timestamp"
-            } else {
-                try wrongType(
-                    "timestamp", expected: "an RFC 3339 string or epoch milliseconds", code: .invalidTimestamp
-                )
-            }
+            let expected = "an RFC 3339 string or epoch milliseconds"
+            if try nullOrWrongType("timestamp", expected: expected, code: .invalidTimestamp) { timestamp = nil }
         }
     }
 
