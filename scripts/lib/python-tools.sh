@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/check-schemas and scripts/check-deploy: makes a Python venv under .build-tools/venv holding the
 # pinned validation tools, installing only what is missing. Needs a repository root in $root.
 
@@ -7,7 +8,8 @@ python_tool_requirements=(
     "PyYAML==6.0.3"
 )
 
-tools_venv="$root/.build-tools/venv"
+# shellcheck disable=SC2154 # root is set by the script that sources this file.
+tools_venv="${root:?set root to the repository root before sourcing}/.build-tools/venv"
 
 # Installs Debian packages that are missing; CI runs as root, a developer may need sudo.
 apt_install_missing() {
