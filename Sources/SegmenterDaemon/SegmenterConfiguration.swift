@@ -134,6 +134,10 @@ public struct SegmenterConfiguration: Sendable {
         c.store.batchIntervalMilliseconds = store.int(
             "batch_interval_ms", default: c.store.batchIntervalMilliseconds, in: 1...60_000)
         c.store.cacheSize = store.int("cache_size", default: c.store.cacheSize, in: 100...100_000_000)
+        if c.store.cacheSize < 2 * c.store.batchSize {
+            store.report("store.cache_size: \(c.store.cacheSize) must be at least 2 × store.batch_size "
+                + "(\(2 * c.store.batchSize)) so a batch's customers stay in memory until they are committed")
+        }
         c.store.synchronousFull = store.choice("synchronous", default: false, ["normal": false, "full": true])
 
         c.segmentation = readModel(root.section("model"), features: root.section("features"))

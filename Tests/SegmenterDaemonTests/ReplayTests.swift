@@ -1,0 +1,111 @@
+import Foundation
+import SegmenterCore
+import Testing
+
+@testable import SegmenterDaemon
+
+/// Writes `events` generated events of `customers` customers to a temporary NDJSON file.
+func generatedEventsFile(customers: Int, events: Int, seed: UInt64, in directory: URL) throws
+    -> (path: String, truth: [String: Persona])
+{
+    var generator = SyntheticShoppers(customers: customers, events: events, seed: seed)
+    var text = ""
+    text.reserveCapacity(events * 240)
+    while let event = generator.next() {
+        text += event.jsonLine()
+        text += "\n"
+    }
+    let path = directory.appendingPathComponent("events-\(seed).ndjson").path
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let truth = Dictionary(uniqueKeysWithValues: generator.truth.map { ($0.customerID, $0.persona) })
+    return (path, truth)
+}
+
+func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("segmenter-daemon-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// Normalised mutual information (arithmetic mean normalisation) between two labelings of the same items.
+func normalisedMutualInformation<A: Hashable, B: Hashable>(_ pairs: [(A, B)]) -> Double {
+    let n = Double(pairs.count)
+    var a: [A: Double] = [:], b: [B: Double] = [:]
+    var joint: [String: (A, B, Double)] = [:]
+    for (x, y) in pairs {
+        a[x, default: 0] += 1
+        b[y, default: 0] += 1
+        let key = "\(x)|\(y)"
+        joint[key] = (x, y, (joint[key]?.2 ?? 0) + 1)
+    }
+    func entropy(_ counts: some Collection<Double>) -> Double {
+        -counts.reduce(0) { $0 + ($1 / n) * log($1 / n) }
+    }
+    var mutual = 0.0
+    for (_, (x, y, count)) in joint {
+        let p = count / n
+        mutual += p * log(p / ((a[x]! / n) * (b[y]! / n)))
+    }
+    let mean = (entropy(a.values) + entropy(b.values)) / 2
+    return mean > 0 ? mutual / mean : 0
+}
+
+@Suite("replay")
+struct ReplayTests {
+    @Test("replay's segments of 20k generated customers match their true personas: NMI ≥ 0.7")
+    func segmentsMatchPersonas() throws {
+        try withTemporaryDirectory { directory in
+            let input = try generatedEventsFile(customers: 20_000, events: 2_000_000, seed: 11, in: directory)
+            var configuration = SegmentationConfiguration()
+            configuration.kmeans.k = Persona.allCases.count
+            let replay = Replay(options: .init(input: input.path, segmentation: configuration))
+            let summary = try replay.run()
+            #expect(summary.applied == 2_000_000)
+            #expect(summary.invalid == 0)
+            let pairs = replay.customers.map { (input.truth[$0.customerID]!, $0.segmentID ?? -1) }
+            #expect(pairs.allSatisfy { $0.1 != -1 }, "every customer with a valid event ends up in a segment")
+            let nmi = normalisedMutualInformation(pairs)
+            #expect(nmi >= 0.7, "NMI \(nmi)")
+        }
+    }
+
+    @Test("the same input and seed give byte-identical assignments and changes")
+    func deterministic() throws {
+        try withTemporaryDirectory { directory in
+            let input = try generatedEventsFile(customers: 2_000, events: 100_000, seed: 3, in: directory)
+            func run() throws -> (String, String) {
+                var changes = ""
+                let replay = Replay(options: .init(input: input.path, segmentation: .init())) {
+                    changes += $0.jsonLine(emittedAt: $0.at) + "\n"
+                }
+                _ = try replay.run()
+                let assignments = replay.customers.map { "\($0.customerID),\($0.segmentID ?? -1)" }
+                    .joined(separator: "\n")
+                return (assignments, changes)
+            }
+            let first = try run()
+            let second = try run()
+            #expect(!first.1.isEmpty)
+            #expect(first.0 == second.0)
+            #expect(first.1 == second.1)
+        }
+    }
+
+    @Test("bad lines are counted with their line numbers and reasons and never stop the run")
+    func badLinesAreReported() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("mixed.ndjson").path
+            let good = #"{"customer_id":"c-1","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
+            let lines = [good, "not json", #"{"type":"search","timestamp":1}"#, good, "", #"[1,2]"#]
+            try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            let summary = try Replay(options: .init(input: path, segmentation: .init())).run()
+            #expect(summary.applied == 2)
+            #expect(summary.invalid == 3)
+            #expect(summary.firstBadLines.map(\.line) == [2, 3, 6])
+            #expect(summary.firstBadLines[1].reason.code == .missingField)
+            #expect(summary.firstBadLines[1].reason.message.contains("customer_id"))
+        }
+    }
+}
