@@ -5,6 +5,6 @@ struct Segmenter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segmenter",
         abstract: "Segments e-commerce customers from a Kafka clickstream with online mini-batch k-means.",
-        subcommands: [GenerateCommand.self, ReplayCommand.self, BrokerCommand.self]
+        subcommands: [GenerateCommand.self, ReplayCommand.self, BrokerCommand.self, KafkaBenchCommand.self]
     )
 }
