@@ -29,7 +29,7 @@ public final class EmbeddedBroker: Sendable {
             throw KafkaError(code: .configuration, message: "an embedded broker needs at least 1 broker, got \(brokers)")
         }
         let conf = try KafkaConfiguration(bootstrapServers: "", clientID: "segmenter-embedded-broker")
-            .makeConf(defaults: [:], required: [:])
+            .makeConf(defaults: ["log_level": "4"], required: [:]) // no "no bootstrap.servers" notice
         let handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
         guard let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
             rd_kafka_destroy(handle)

@@ -1,9 +1,80 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import SegmenterKafka
 
+/// `segmenter broker`: an embedded Kafka cluster in the foreground, for local development and demos.
 struct BrokerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "broker", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run an embedded Kafka broker (librdkafka's mock cluster) until Ctrl-C or SIGTERM.",
+        discussion: """
+            Prints the bootstrap servers (127.0.0.1 only) on the first line of standard output. \
+            The mock cluster keeps only about 5 MB per partition, dropping older messages like \
+            retention, so spread large loads over many partitions.
+            """
+    )
+
+    @Option(help: "Topics to create, as comma-separated name:partitions entries.")
+    var topics = "events:16,segment-changes:4,segmenter-dlq:1"
+
+    @Option(help: "Number of brokers in the cluster.")
+    var brokers = 1
+
+    @Option(help: "Also write the bootstrap servers to this file (removed again on exit).")
+    var bootstrapFile: String?
+
+    func validate() throws {
+        _ = try Self.parseTopics(topics)
+        guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1, got \(brokers)") }
+    }
 
     func run() async throws {
-        throw ValidationError("segmenter broker is not built yet")
+        let broker = try EmbeddedBroker(brokers: brokers, topics: Self.parseTopics(topics))
+        if let bootstrapFile {
+            try Data((broker.bootstrapServers + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
+        }
+        // Unbuffered, so that a script reading our output sees the line at once.
+        FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
+        let signal = await Self.waitForTerminationSignal()
+        broker.stop()
+        if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
+        FileHandle.standardError.write(Data("segmenter broker: stopped on signal \(signal)\n".utf8))
+    }
+
+    /// `events:16,segment-changes:4` → name to partition count; an error names the bad entry.
+    static func parseTopics(_ text: String) throws -> [String: Int32] {
+        var topics: [String: Int32] = [:]
+        for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, let partitions = Int32(parts[1]), partitions >= 1 else {
+                throw ValidationError(
+                    "--topics entry \"\(entry)\" is not name:partitions with at least 1 partition (e.g. events:16)"
+                )
+            }
+            guard topics.updateValue(partitions, forKey: String(parts[0])) == nil else {
+                throw ValidationError("--topics names topic \"\(parts[0])\" twice")
+            }
+        }
+        return topics
+    }
+
+    /// Suspends until SIGINT or SIGTERM arrives and returns its number.
+    private static func waitForTerminationSignal() async -> Int32 {
+        let queue = DispatchQueue(label: "segmenter.broker.signals")
+        return await withCheckedContinuation { continuation in
+            let sources = [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                return DispatchSource.makeSignalSource(signal: number, queue: queue)
+            }
+            for source in sources {
+                source.setEventHandler {
+                    // Both sources share a serial queue, so cancelling here keeps the other from firing.
+                    for other in sources { other.cancel() }
+                    continuation.resume(returning: Int32(source.handle))
+                }
+                source.resume()
+            }
+        }
     }
 }

@@ -53,6 +53,18 @@ final class RecordingOwner: KafkaRebalanceListener {
     private(set) var progress: [TopicPartition: Int64] = [:]
     private(set) var processed: [TopicPartition: [Int64]] = [:]
 
+    /// The partitions this member holds according to what it was told.
+    var owned: Set<TopicPartition> {
+        var owned: Set<TopicPartition> = []
+        for (index, partitions) in assigned.enumerated() {
+            owned.formUnion(partitions)
+            owned.subtract(revokedAfter[index])
+        }
+        return owned
+    }
+    /// Revocations that followed each assignment (cooperative rebalances revoke only some).
+    private var revokedAfter: [Set<TopicPartition>] = []
+
     func process(_ message: KafkaMessageView) {
         let partition = TopicPartition(topic: message.topic, partition: message.partition)
         processed[partition, default: []].append(message.offset)
@@ -61,6 +73,7 @@ final class RecordingOwner: KafkaRebalanceListener {
 
     func partitionsRevoked(_ partitions: [TopicPartition]) {
         revoked.append(Set(partitions))
+        if !revokedAfter.isEmpty { revokedAfter[revokedAfter.count - 1].formUnion(partitions) }
         guard commitOnRevoke, let consumer else { return }
         do {
             try consumer.commit(progress.filter { partitions.contains($0.key) })
@@ -71,6 +84,7 @@ final class RecordingOwner: KafkaRebalanceListener {
 
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         assigned.append(Set(partitions))
+        revokedAfter.append([])
         return startOffsets.filter { partitions.contains($0.key) }
     }
 }

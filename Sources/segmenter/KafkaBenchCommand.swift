@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SegmenterKafka
+
+/// `segmenter kafka-bench`: hidden throughput probes for the Kafka wrapper, driven by
+/// `scripts/bench-kafka`, which compares them with kcat in the same run.
+struct KafkaBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-bench",
+        abstract: "Measure the Kafka wrapper's consume and produce throughput (prints JSON).",
+        shouldDisplay: false,
+        subcommands: [Consume.self, Produce.self]
+    )
+
+    struct Consume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Consume --count messages from the beginning with a fresh consumer group."
+        )
+
+        @Option(help: "Bootstrap servers.") var brokers: String
+        @Option(help: "Topic to read.") var topic: String
+        @Option(help: "How many messages to read before stopping.") var count: Int
+        @Option(help: "Give up after this many seconds.") var timeout = 300
+
+        func run() throws {
+            let configuration = KafkaConfiguration(
+                bootstrapServers: brokers, groupID: "kafka-bench-\(UUID().uuidString)", clientID: "segmenter-kafka-bench"
+            )
+            let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let deadline = started + .seconds(timeout)
+            try consumer.subscribe(topics: [topic])
+            var firstAt: ContinuousClock.Instant?
+            var received = 0
+            var bytes = 0
+            while received < count, clock.now < deadline {
+                received += try consumer.poll(max: min(count - received, 10_000), timeout: .milliseconds(100)) { message in
+                    bytes += message.value.count
+                }
+                if firstAt == nil, received > 0 { firstAt = clock.now }
+            }
+            let finished = clock.now
+            try consumer.close()
+            guard received == count else {
+                throw ValidationError("read only \(received) of \(count) messages from \(topic) within \(timeout) s")
+            }
+            printJSON(mode: "consume", messages: received, bytes: bytes, total: finished - started,
+                      afterFirst: finished - (firstAt ?? started))
+        }
+    }
+
+    struct Produce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Produce --count messages (idempotent, lz4 by default) and wait for every delivery report."
+        )
+
+        @Option(help: "Bootstrap servers.") var brokers: String
+        @Option(help: "Topic to write.") var topic: String
+        @Option(help: "How many messages to produce.") var count: Int
+        @Option(help: "Value size in bytes of generated messages.") var size = 200
+        @Option(help: "Send the lines of this file instead of generated values (cycled up to --count).")
+        var file: String?
+        @Option(help: "compression.type for the producer.") var compression = "lz4"
+
+        func run() throws {
+            let values = try file.map(Self.lines(of:)) ?? [Self.generatedValue(size: size)]
+            guard !values.isEmpty else { throw ValidationError("--file \(file ?? "") has no lines") }
+            let configuration = KafkaConfiguration(
+                bootstrapServers: brokers, clientID: "segmenter-kafka-bench",
+                properties: ["compression.type": compression]
+            )
+            let producer = try KafkaProducer(configuration: configuration)
+            let clock = ContinuousClock()
+            let started = clock.now
+            var delivered = 0
+            var failures: [KafkaError] = []
+            func gather(_ reports: [DeliveryReport]) {
+                for report in reports {
+                    if let error = report.error { failures.append(error) } else { delivered += 1 }
+                }
+            }
+            var bytes = 0
+            for index in 0..<count {
+                let value = values[index % values.count]
+                bytes += value.count
+                try producer.produce(topic: topic, key: nil, value: value, token: UInt64(index))
+                if index % 10_000 == 0 { gather(producer.pollDeliveries(timeout: .zero)) }
+            }
+            try producer.flush(timeout: .seconds(120))
+            gather(producer.pollDeliveries(timeout: .zero))
+            let finished = clock.now
+            guard delivered == count else {
+                throw ValidationError("\(delivered) of \(count) delivered; first failure: \(failures.first.map { "\($0)" } ?? "none")")
+            }
+            printJSON(mode: "produce", messages: count, bytes: bytes, total: finished - started, afterFirst: nil)
+        }
+
+        static func lines(of path: String) throws -> [[UInt8]] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        }
+
+        /// JSON-like text of `size` bytes, about as compressible as a clickstream event.
+        static func generatedValue(size: Int) -> [UInt8] {
+            let base = #"{"event_id":"e-1","customer_id":"c-1042","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
+            return Array(String(repeating: base, count: size / base.utf8.count + 1).utf8.prefix(size))
+        }
+    }
+}
+
+private func printJSON(mode: String, messages: Int, bytes: Int, total: Duration, afterFirst: Duration?) {
+    func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    var fields = [
+        "\"mode\":\"\(mode)\"", "\"messages\":\(messages)", "\"bytes\":\(bytes)",
+        "\"seconds\":\(seconds(total))", "\"messages_per_s\":\(Int(Double(messages) / seconds(total)))",
+    ]
+    if let afterFirst {
+        fields.append("\"seconds_after_first\":\(seconds(afterFirst))")
+        fields.append("\"messages_per_s_after_first\":\(Int(Double(messages) / seconds(afterFirst)))")
+    }
+    print("{" + fields.joined(separator: ",") + "}")
+}
