@@ -9,7 +9,7 @@ import Foundation
 /// the stream stops after exactly `events` events (earlier only if every customer has stopped, which only
 /// dormant customers do). Events come out in non-decreasing timestamp order across all customers. The same
 /// arguments always give the same stream: all randomness comes from one ``SplitMix64`` seeded with `seed`.
-public struct SyntheticShoppers: Sequence, IteratorProtocol {
+public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
     /// The catalogue's categories; product ids are `p-<category index><4 digits>`.
     static let categories = [
         "shoes", "apparel", "electronics", "home", "beauty", "books",

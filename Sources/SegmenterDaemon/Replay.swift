@@ -159,10 +159,3 @@ public final class Replay {
         try onChange(change)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}

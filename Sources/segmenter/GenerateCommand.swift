@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SegmenterCore
+import SegmenterDaemon
 
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,15 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Write the events to this file instead of standard output.")
     var output: String?
 
+    @Option(help: "Produce to Kafka at these bootstrap servers instead of writing NDJSON (key = customer_id).")
+    var brokers: String?
+
+    @Option(help: "Kafka topic to produce to (with --brokers).")
+    var topic = "events"
+
+    @Option(help: "With --brokers: events per second, a steady live stream (default: as fast as possible).")
+    var rate: Double?
+
     @Option(help: "Also write every customer's true persona to this CSV file (customer_id,persona).")
     var truth: String?
 
@@ -38,6 +48,9 @@ struct GenerateCommand: AsyncParsableCommand {
         guard customers >= 1 else { throw ValidationError("--customers must be at least 1, got \(customers)") }
         guard events >= 0 else { throw ValidationError("--events must be 0 or more, got \(events)") }
         guard days >= 1 else { throw ValidationError("--days must be at least 1, got \(days)") }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second") }
+        if rate != nil, brokers == nil { throw ValidationError("--rate needs --brokers: it paces a Kafka stream") }
+        if brokers != nil, output != nil { throw ValidationError("use either --brokers or --output, not both") }
         guard RFC3339.parse(start) != nil else {
             throw ValidationError("--start \"\(start)\" is not an RFC 3339 timestamp; write e.g. 2026-01-01T00:00:00Z")
         }
@@ -47,64 +60,30 @@ struct GenerateCommand: AsyncParsableCommand {
         var shoppers = SyntheticShoppers(
             customers: customers, events: events, seed: seed, start: RFC3339.parse(start)!, days: days
         )
-        var eventsOut = try BufferedFile(path: output)
-        while let event = shoppers.next() {
-            try eventsOut.writeLine(event.jsonLine())
-        }
-        try eventsOut.flush()
         if let truth {
-            var truthOut = try BufferedFile(path: truth)
-            try truthOut.writeLine("customer_id,persona")
+            let truthOut = try OutputFile(path: truth, option: "--truth")
+            try truthOut.write("customer_id,persona\n")
             for (customerID, persona) in shoppers.truth {
-                try truthOut.writeLine(customerID + "," + persona.rawValue)
+                try truthOut.write(customerID + "," + persona.rawValue + "\n")
             }
-            try truthOut.flush()
+            try truthOut.close()
         }
-    }
-}
-
-/// Lines collected into large writes: one `write` per line would make output, not generation, the bottleneck.
-private struct BufferedFile {
-    private let handle: FileHandle
-    private let path: String
-    private var buffer: [UInt8] = []
-
-    /// Creates (or truncates) the file at `path`; `nil` means standard output.
-    init(path: String?) throws {
-        buffer.reserveCapacity(1 << 20)
-        guard let path else {
-            handle = .standardOutput
-            self.path = "standard output"
+        if let brokers {
+            let stream = try EventStreamProducer(
+                bootstrapServers: brokers, topic: topic, shoppers: shoppers, rate: rate)
+            let progress = try stream.produceAll()
+            let summary = "produced \(progress.produced) events to \(topic) at \(brokers): "
+                + "\(progress.delivered) delivered, \(progress.failed) failed\n"
+            FileHandle.standardError.write(Data(summary.utf8))
+            if progress.failed > 0 || progress.delivered < progress.produced {
+                throw ExitCode.failure
+            }
             return
         }
-        self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw OutputError(description: "cannot create \(path): check that its directory exists and is writable")
+        let eventsOut = try OutputFile(path: output ?? "/dev/stdout", option: output == nil ? "stdout" : "--output")
+        while let event = shoppers.next() {
+            try eventsOut.write(event.jsonLine() + "\n")
         }
-        self.handle = handle
+        try eventsOut.close()
     }
-
-    mutating func writeLine(_ line: String) throws {
-        buffer.append(contentsOf: line.utf8)
-        buffer.append(UInt8(ascii: "\n"))
-        if buffer.count >= 1 << 20 { try flush() }
-    }
-
-    mutating func flush() throws {
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw OutputError(
-                description: "cannot write to \(path) (\(error.localizedDescription)): check free space and permissions"
-            )
-        }
-        buffer.removeAll(keepingCapacity: true)
-    }
-}
-
-/// A failure to write output; printed as its sentence, without the usage text meant for bad arguments.
-private struct OutputError: Error, CustomStringConvertible {
-    var description: String
 }
