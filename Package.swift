@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Pure: events, features, standardiser, k-means, assignment, names, generator. No I/O.
@@ -42,6 +44,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
@@ -54,7 +58,13 @@ let package = Package(
         .testTarget(name: "SegmenterCoreTests", dependencies: ["SegmenterCore"]),
         .testTarget(name: "SegmenterKafkaTests", dependencies: ["SegmenterKafka"]),
         .testTarget(name: "SegmenterStoreTests", dependencies: ["SegmenterStore"]),
-        .testTarget(name: "SegmenterDaemonTests", dependencies: ["SegmenterDaemon"]),
+        .testTarget(
+            name: "SegmenterDaemonTests",
+            dependencies: [
+                "SegmenterDaemon",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

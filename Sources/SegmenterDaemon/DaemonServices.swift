@@ -1,12 +1,24 @@
 import Logging
 import ServiceLifecycle
 
-/// The services one daemon runs, in start-up order: the pipeline first; the HTTP server beside it.
+/// The services one daemon runs: the pipeline, and the HTTP server beside it (when `http.enabled`).
 public enum DaemonServices {
     public static func make(pipeline: Pipeline, configuration: SegmenterConfiguration, logger: Logger) throws
         -> [ServiceGroupConfiguration.ServiceConfiguration]
     {
-        [.init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup,
-               failureTerminationBehavior: .gracefullyShutdownGroup)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if configuration.http.enabled {
+            let server = HTTPServer.make(
+                configuration: configuration, status: pipeline.status,
+                metrics: SegmenterMetrics(status: pipeline.status),
+                queries: QueryService(
+                    dataDirectory: configuration.store.dataDirectory, configuration: configuration.segmentation),
+                logger: logger)
+            services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        return services
     }
 }

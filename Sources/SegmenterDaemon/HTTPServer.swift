@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// The HTTP side (Hummingbird 2), served beside the pipeline: Prometheus metrics, health and readiness, and the
+/// read API. Loopback by default (`http.listen`); binding elsewhere is an explicit choice.
+public enum HTTPServer {
+    public static func make(
+        configuration: SegmenterConfiguration, status: PipelineStatusBoard, metrics: SegmenterMetrics,
+        queries: QueryService, logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        router.get("/healthz") { _, _ in
+            json(.ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, _ in
+            let s = status.read()
+            var problems: [String] = []
+            if !s.storeOpen { problems.append("the store is not open") }
+            if !s.started { problems.append("the pipeline has not started consuming") }
+            if s.assignedPartitions.isEmpty { problems.append("no partitions are assigned to this instance") }
+            if s.totalLag > Int64(configuration.http.readyMaxLag) {
+                problems.append("consumer lag \(s.totalLag) is above http.ready_max_lag \(configuration.http.readyMaxLag)")
+            }
+            return problems.isEmpty
+                ? json(.ok, ["status": "ready"])
+                : json(.serviceUnavailable, ["status": "not ready", "reasons": problems.joined(separator: "; ")])
+        }
+        router.get("/v1/customers/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            return answer { try queries.customer(id) }
+        }
+        router.get("/v1/segments") { _, _ in
+            answer { ["segments": try queries.segments()] }
+        }
+        router.get("/v1/model") { _, _ in
+            answer { try queries.model() }
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),
+                                 serverName: "segmenter"),
+            logger: logger)
+    }
+
+    static func answer(_ body: () throws -> some Encodable) -> Response {
+        do {
+            return json(.ok, try body())
+        } catch let notFound as QueryService.NotFound {
+            return json(.notFound, ["error": notFound.message])
+        } catch {
+            return json(.serviceUnavailable, ["error": "\(error)"])
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import SegmenterCore
+import SegmenterStore
+
+/// The read side of the HTTP API: answers customer, segment and model questions from SQLite through a
+/// read-only connection (so it never blocks the pipeline's writes), with the stored model for names, profiles and
+/// the watermark. One connection, used under a lock: the API is for lookups, not for bulk reads.
+public final class QueryService: @unchecked Sendable {
+    public struct NotFound: Error, Sendable {
+        public var message: String
+    }
+
+    public struct SegmentRef: Codable, Sendable {
+        var id: Int
+        var name: String
+    }
+
+    public struct TransitionView: Codable, Sendable {
+        var seq: Int64
+        var from: SegmentRef?
+        var to: SegmentRef
+        var at: String
+        var cause: String
+    }
+
+    public struct CustomerView: Codable, Sendable {
+        var customerID: String
+        var segment: SegmentRef?
+        var since: String?
+        var eventCount: Int64
+        var lastEventAt: String
+        var partition: Int32
+        var features: [String: Double]
+        var transitions: [TransitionView]
+    }
+
+    public struct SegmentView: Codable, Sendable {
+        var id: Int
+        var name: String
+        var size: Int64
+        var profile: [String: Double]
+    }
+
+    public struct ModelView: Codable, Sendable {
+        var version: Int64
+        var k: Int
+        var initialised: Bool
+        var inertia: Double
+        var updates: UInt64
+        var createdAt: String?
+        var savedAt: String?
+        var watermark: String?
+        var features: [FeatureView]
+    }
+
+    public struct FeatureView: Codable, Sendable {
+        var name: String
+        var definition: String
+        var weight: Double
+    }
+
+    private struct Connection {
+        var reader: StoreReader?
+        var model: (savedAt: Int64, version: Int64, segmentation: Segmentation)?
+    }
+
+    private let path: String
+    private let configuration: SegmentationConfiguration
+    /// Guarded by `lock`: the reader is not thread-safe and requests arrive on several threads.
+    private var connection = Connection()
+    private let lock = NSLock()
+
+    public init(dataDirectory: String, configuration: SegmentationConfiguration) {
+        path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Pipeline.databaseFileName).path
+        self.configuration = configuration
+    }
+
+    /// Runs `body` with an open reader and the current model (reloaded when the stored model changed).
+    private func withStore<R>(_ body: (StoreReader, Segmentation, Int64?) throws -> R) throws -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try { (c: inout Connection) in
+            if c.reader == nil { c.reader = try StoreReader(path: path) }
+            let reader = c.reader!
+            let stored = try reader.model()
+            if let stored {
+                if c.model?.savedAt != stored.savedAt || c.model?.version != stored.version {
+                    let snapshot = try SegmentationSnapshot.decode(stored.blob)
+                    c.model = (stored.savedAt, stored.version,
+                               try Segmentation(configuration: configuration, snapshot: snapshot))
+                }
+            } else {
+                c.model = nil
+            }
+            return try body(reader, c.model?.segmentation ?? Segmentation(configuration: configuration),
+                            stored?.savedAt)
+        }(&connection)
+    }
+
+    public func customer(_ id: String, transitions limit: Int = 10) throws -> CustomerView {
+        try withStore { reader, segmentation, _ in
+            guard let stored = try reader.customer(id) else {
+                throw NotFound(message: "no customer \"\(id)\": no valid event for this customer_id has been applied")
+            }
+            let record = CustomerRecord(
+                customerID: stored.customerID, partition: stored.partition,
+                state: try CustomerState(encoded: stored.state, layout: segmentation.layout),
+                segmentID: stored.segmentID, segmentSince: stored.segmentSince,
+                transitionSeq: stored.transitionSeq, eventCount: stored.eventCount)
+            let features = Dictionary(
+                segmentation.features(of: record).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            func ref(_ id: Int?) -> SegmentRef? { id.map { SegmentRef(id: $0, name: segmentation.name(of: $0)) } }
+            let history = try reader.transitions(customerID: id, limit: limit).map {
+                TransitionView(seq: $0.seq, from: ref($0.fromSegment), to: ref($0.toSegment)!,
+                               at: RFC3339.format($0.at), cause: $0.cause)
+            }
+            return CustomerView(
+                customerID: stored.customerID, segment: ref(stored.segmentID),
+                since: stored.segmentSince.map(RFC3339.format), eventCount: stored.eventCount,
+                lastEventAt: RFC3339.format(stored.lastEventAt), partition: stored.partition,
+                features: features, transitions: history)
+        }
+    }
+
+    public func segments() throws -> [SegmentView] {
+        try withStore { reader, segmentation, _ in
+            let sizes = try reader.segmentSizes()
+            let names = configuration.features.features.map(\.name)
+            return segmentation.profiles().map { profile in
+                SegmentView(
+                    id: profile.id, name: profile.name, size: sizes[profile.id] ?? 0,
+                    profile: Dictionary(zip(names, profile.profile).map { ($0, $1) }, uniquingKeysWith: { $1 }))
+            }
+        }
+    }
+
+    public func model() throws -> ModelView {
+        try withStore { reader, segmentation, savedAt in
+            let snapshots = try reader.snapshots()
+            let created = snapshots.last { $0.version == segmentation.version }?.createdAt
+            return ModelView(
+                version: segmentation.version, k: configuration.kmeans.k,
+                initialised: segmentation.kmeans.isInitialised, inertia: segmentation.kmeans.inertia,
+                updates: segmentation.kmeans.updates, createdAt: created.map(RFC3339.format),
+                savedAt: savedAt.map(RFC3339.format),
+                watermark: segmentation.watermark == .min ? nil : RFC3339.format(segmentation.watermark),
+                features: configuration.features.features.map {
+                    FeatureView(name: $0.name, definition: $0.description, weight: $0.weight)
+                })
+        }
+    }
+}

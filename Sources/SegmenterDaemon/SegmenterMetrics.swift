@@ -1,0 +1,177 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The daemon's Prometheus metrics. Pull-based: the pipeline only updates its ``PipelineStatusBoard`` once per
+/// batch, and each scrape folds the board into the registry here, so metrics cost nothing per event. Names follow
+/// Prometheus conventions (units in names, `_total` for counters); `segmenter_consumer_lag` has one series per
+/// assigned partition and loses it when the partition is revoked.
+public final class SegmenterMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let state = Mutex(Seen())
+    private let status: PipelineStatusBoard
+
+    private struct Seen {
+        var events: [String: Int64] = [:]
+        var invalid: [String: Int64] = [:]
+        var duplicates: Int64 = 0
+        var transitions: [String: Int64] = [:]
+        var lagGauges: [String: Gauge] = [:]
+        var segmentGauges: [String: Gauge] = [:]
+        var cpuSeconds: Double = 0
+    }
+
+    static let reasons = [
+        "too_large", "invalid_json", "not_an_object", "missing_field", "invalid_field", "invalid_customer_id",
+        "invalid_timestamp", "non_finite_number",
+    ]
+
+    public init(status: PipelineStatusBoard) {
+        self.status = status
+        // Every reason exists from the start at 0, so increase() sees the first dead letter.
+        for reason in Self.reasons {
+            _ = registry.makeCounter(
+                name: "segmenter_events_invalid_total", labels: [("reason", reason)],
+                help: "Events that failed decoding and went to the dead-letter topic, by reason")
+        }
+        _ = registry.makeCounter(name: "segmenter_events_duplicate_total",
+                                 help: "Events skipped because their event_id was applied recently")
+    }
+
+    /// Folds the current status into the registry and renders the Prometheus text format.
+    public func render() -> [UInt8] {
+        let current = status.read()
+        let samples = status.drainSamples()
+        state.withLock { seen in
+            for (partition, total) in current.eventsByPartition {
+                let delta = total - seen.events[partition, default: 0]
+                guard delta > 0 else { continue }
+                seen.events[partition] = total
+                let (topic, number) = Self.split(partition)
+                registry.makeCounter(
+                    name: "segmenter_events_total", labels: [("topic", topic), ("partition", number)],
+                    help: "Events consumed (valid, invalid and duplicate)"
+                ).increment(by: delta)
+            }
+            for (reason, total) in current.invalidByReason {
+                let delta = total - seen.invalid[reason, default: 0]
+                guard delta > 0 else { continue }
+                seen.invalid[reason] = total
+                registry.makeCounter(
+                    name: "segmenter_events_invalid_total", labels: [("reason", reason)],
+                    help: "Events that failed decoding and went to the dead-letter topic, by reason"
+                ).increment(by: delta)
+            }
+            if current.duplicates > seen.duplicates {
+                registry.makeCounter(name: "segmenter_events_duplicate_total",
+                                     help: "Events skipped because their event_id was applied recently")
+                    .increment(by: current.duplicates - seen.duplicates)
+                seen.duplicates = current.duplicates
+            }
+            for (transition, total) in current.changesByTransition {
+                let delta = total - seen.transitions[transition, default: 0]
+                guard delta > 0 else { continue }
+                seen.transitions[transition] = total
+                let parts = transition.components(separatedBy: "→")
+                registry.makeCounter(
+                    name: "segmenter_segment_changes_total", labels: [("from", parts[0]), ("to", parts[1])],
+                    help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)"
+                ).increment(by: delta)
+            }
+            updateLag(current, &seen)
+            updateSegments(current, &seen)
+            gauge("segmenter_outbox_pending", "Changes and dead letters committed but not yet delivered")
+                .set(Double(current.outboxPending))
+            gauge("segmenter_model_version", "Version of the model in use").set(Double(current.modelVersion))
+            gauge("segmenter_model_inertia", "Running mean squared distance of learned vectors to their center")
+                .set(current.inertia)
+            let ready = current.started && current.storeOpen && !current.assignedPartitions.isEmpty
+            gauge("segmenter_ready", "1 when /readyz would answer 200").set(ready ? 1.0 : 0.0)
+            processMetrics(&seen)
+        }
+        let commit = registry.makeValueHistogram(
+            name: "segmenter_batch_commit_seconds",
+            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            help: "Time to commit one batch transaction to SQLite")
+        for value in samples.commit { commit.record(value) }
+        let latency = registry.makeValueHistogram(
+            name: "segmenter_event_to_change_seconds",
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+            help: "From the triggering event's Kafka timestamp to the delivery of the segment change it caused")
+        for value in samples.eventToChange { latency.record(value) }
+        return registry.emitToBuffer()
+    }
+
+    private func gauge(_ name: String, _ help: String) -> Gauge {
+        registry.makeGauge(name: name, help: help)
+    }
+
+    private func updateLag(_ current: PipelineStatus, _ seen: inout Seen) {
+        for (partition, lag) in current.lagByPartition {
+            let gauge = seen.lagGauges[partition] ?? {
+                let (topic, number) = Self.split(partition)
+                return registry.makeGauge(
+                    name: "segmenter_consumer_lag", labels: [("topic", topic), ("partition", number)],
+                    help: "High watermark minus the next offset to process, per assigned partition")
+            }()
+            seen.lagGauges[partition] = gauge
+            gauge.set(Double(lag))
+        }
+        for (partition, gauge) in seen.lagGauges where current.lagByPartition[partition] == nil {
+            registry.unregisterGauge(gauge)
+            seen.lagGauges.removeValue(forKey: partition)
+        }
+    }
+
+    private func updateSegments(_ current: PipelineStatus, _ seen: inout Seen) {
+        var live: Set<String> = []
+        for (id, size) in current.segmentSizes {
+            let name = current.segmentNames[id] ?? "Segment \(id)"
+            let key = "\(id)|\(name)"
+            live.insert(key)
+            let gauge = seen.segmentGauges[key] ?? registry.makeGauge(
+                name: "segmenter_segment_customers", labels: [("segment_id", String(id)), ("segment_name", name)],
+                help: "Customers currently in each segment")
+            seen.segmentGauges[key] = gauge
+            gauge.set(Double(size))
+        }
+        for (key, gauge) in seen.segmentGauges where !live.contains(key) {
+            registry.unregisterGauge(gauge)
+            seen.segmentGauges.removeValue(forKey: key)
+        }
+    }
+
+    /// Standard process metrics from /proc (Linux).
+    private func processMetrics(_ seen: inout Seen) {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let page = Double(sysconf(Int32(_SC_PAGESIZE)))
+        if fields.count > 22, let user = Double(fields[11]), let system = Double(fields[12]),
+           let start = Double(fields[19]), let rss = Double(fields[21])
+        {
+            let cpu = (user + system) / ticks
+            registry.makeCounter(name: "process_cpu_seconds_total", help: "Total user and system CPU time")
+                .increment(by: max(0, cpu - seen.cpuSeconds))
+            seen.cpuSeconds = max(seen.cpuSeconds, cpu)
+            gauge("process_resident_memory_bytes", "Resident memory size").set(rss * page)
+            if let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+               let seconds = Double(uptime.split(separator: " ")[0])
+            {
+                let boot = Date().timeIntervalSince1970 - seconds
+                gauge("process_start_time_seconds", "Start time of the process since the epoch")
+                    .set(boot + start / ticks)
+            }
+        }
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            gauge("process_open_fds", "Open file descriptors").set(Double(descriptors.count))
+        }
+    }
+
+    static func split(_ topicPartition: String) -> (String, String) {
+        guard let slash = topicPartition.lastIndex(of: "/") else { return (topicPartition, "") }
+        return (String(topicPartition[..<slash]), String(topicPartition[topicPartition.index(after: slash)...]))
+    }
+}
