@@ -30,7 +30,8 @@ struct KafkaBenchCommand: ParsableCommand {
         func run() throws {
             let (brokers, topic, count) = (target.brokers, target.topic, target.count)
             let configuration = KafkaConfiguration(
-                bootstrapServers: brokers, groupID: "kafka-bench-\(UUID().uuidString)", clientID: "segmenter-kafka-bench"
+                bootstrapServers: brokers, groupID: "kafka-bench-\(UUID().uuidString)",
+                clientID: "segmenter-kafka-bench"
             )
             let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil)
             let clock = ContinuousClock()
@@ -41,7 +42,8 @@ struct KafkaBenchCommand: ParsableCommand {
             var received = 0
             var bytes = 0
             while received < count, clock.now < deadline {
-                received += try consumer.poll(max: min(count - received, 10_000), timeout: .milliseconds(100)) { message in
+                received += try consumer.poll(max: min(count - received, 10_000), timeout: .milliseconds(100)) {
+                    message in
                     bytes += message.value.count
                 }
                 if firstAt == nil, received > 0 { firstAt = clock.now }
@@ -51,8 +53,9 @@ struct KafkaBenchCommand: ParsableCommand {
             guard received == count else {
                 throw ValidationError("read only \(received) of \(count) messages from \(topic) within \(timeout) s")
             }
-            printJSON(mode: "consume", messages: received, bytes: bytes, total: finished - started,
-                      afterFirst: finished - (firstAt ?? started))
+            printJSON(
+                mode: "consume", messages: received, bytes: bytes, total: finished - started,
+                afterFirst: finished - (firstAt ?? started))
         }
     }
 
@@ -69,7 +72,8 @@ struct KafkaBenchCommand: ParsableCommand {
 
         func run() throws {
             // One buffer and line ranges: the wrapper produces straight from it, as kcat does from its file.
-            let buffer = try file.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Self.generatedValue(size: size)
+            let buffer =
+                try file.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Self.generatedValue(size: size)
             let lines = file == nil ? [0..<buffer.count] : Self.lineRanges(buffer)
             guard !lines.isEmpty else { throw ValidationError("--file \(file ?? "") has no lines") }
             let (brokers, topic, count) = (target.brokers, target.topic, target.count)
@@ -100,7 +104,8 @@ struct KafkaBenchCommand: ParsableCommand {
             gather(producer.pollDeliveries(timeout: .zero))
             let finished = clock.now
             guard delivered == count else {
-                throw ValidationError("\(delivered) of \(count) delivered; first failure: \(failures.first.map { "\($0)" } ?? "none")")
+                throw ValidationError(
+                    "\(delivered) of \(count) delivered; first failure: \(failures.first.map { "\($0)" } ?? "none")")
             }
             printJSON(mode: "produce", messages: count, bytes: bytes, total: finished - started, afterFirst: nil)
         }
@@ -120,7 +125,8 @@ struct KafkaBenchCommand: ParsableCommand {
 
         /// JSON-like text of `size` bytes, about as compressible as a clickstream event.
         static func generatedValue(size: Int) -> Data {
-            let base = #"{"event_id":"e-1","customer_id":"c-1042","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
+            let base =
+                #"{"event_id":"e-1","customer_id":"c-1042","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
             return Data(String(repeating: base, count: size / base.utf8.count + 1).utf8.prefix(size))
         }
     }
