@@ -26,10 +26,11 @@ public final class EmbeddedBroker: Sendable {
     /// Starts `brokers` mock brokers and creates `topics` (name → partition count).
     public init(brokers: Int = 1, topics: [String: Int32] = [:]) throws(KafkaError) {
         guard brokers >= 1 else {
-            throw KafkaError(code: .configuration, message: "an embedded broker needs at least 1 broker, got \(brokers)")
+            throw KafkaError(
+                code: .configuration, message: "an embedded broker needs at least 1 broker, got \(brokers)")
         }
         let conf = try KafkaConfiguration(bootstrapServers: "", clientID: "segmenter-embedded-broker")
-            .makeConf(defaults: ["log_level": "4"], required: [:]) // no "no bootstrap.servers" notice
+            .makeConf(defaults: ["log_level": "4"], required: [:])  // no "no bootstrap.servers" notice
         let handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
         guard let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
             rd_kafka_destroy(handle)
@@ -47,13 +48,15 @@ public final class EmbeddedBroker: Sendable {
     /// Creates a topic with `partitions` partitions (replication factor 1).
     public func createTopic(_ name: String, partitions: Int32) throws(KafkaError) {
         guard partitions >= 1 else {
-            throw KafkaError(code: .configuration, message: "topic \(name) needs at least 1 partition, got \(partitions)")
+            throw KafkaError(
+                code: .configuration, message: "topic \(name) needs at least 1 partition, got \(partitions)")
         }
         let err = state.withLock { state in
             state.cluster.map { rd_kafka_mock_topic_create($0, name, partitions, 1) }
         }
         guard let err else {
-            throw KafkaError(code: .configuration, message: "cannot create topic \(name): the embedded broker is stopped")
+            throw KafkaError(
+                code: .configuration, message: "cannot create topic \(name): the embedded broker is stopped")
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(code: .unknownTopic, message: "cannot create topic \(name): \(RdKafka.text(err))")

@@ -146,7 +146,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Moves an assigned partition so that the next message read from it has `offset`.
-    public func seek(_ partition: TopicPartition, to offset: Int64, timeout: Duration = .seconds(10)) throws(KafkaError) {
+    public func seek(_ partition: TopicPartition, to offset: Int64, timeout: Duration = .seconds(10)) throws(KafkaError)
+    {
         let list = RdKafka.makeList(offsets: [partition: offset])
         defer { rd_kafka_topic_partition_list_destroy(list) }
         if let error = rd_kafka_seek_partitions(handle, list, RdKafka.milliseconds(timeout)) {
@@ -205,7 +206,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         closed = true
         let err = rd_kafka_consumer_close(handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(code: RdKafka.code(err), message: "cannot close the consumer cleanly: \(RdKafka.text(err))")
+            throw KafkaError(
+                code: RdKafka.code(err), message: "cannot close the consumer cleanly: \(RdKafka.text(err))")
         }
     }
 
@@ -233,13 +235,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         let reason = String(cString: rd_kafka_message_errstr(message))
         var partition: TopicPartition?
         if message.pointee.rkt != nil {
-            partition = TopicPartition(topic: topicNames.name(of: message.pointee.rkt), partition: message.pointee.partition)
+            partition = TopicPartition(
+                topic: topicNames.name(of: message.pointee.rkt), partition: message.pointee.partition)
         }
         let place = partition.map { " on \($0)" } ?? ""
         if err == RD_KAFKA_RESP_ERR__FATAL {
             throw KafkaError(code: .fatal, message: "the consumer failed\(place): \(fatalReason(reason))")
         }
-        let error = KafkaError(code: RdKafka.code(err), message: "consume error\(place): \(reason)", topicPartition: partition)
+        let error = KafkaError(
+            code: RdKafka.code(err), message: "consume error\(place): \(reason)", topicPartition: partition)
         errorHandler?(error)
     }
 
@@ -295,7 +299,8 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     private func reportAssignError(_ err: rd_kafka_resp_err_t) {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            errorHandler?(KafkaError(code: RdKafka.code(err), message: "cannot change the assignment: \(RdKafka.text(err))"))
+            errorHandler?(
+                KafkaError(code: RdKafka.code(err), message: "cannot change the assignment: \(RdKafka.text(err))"))
         }
     }
 }

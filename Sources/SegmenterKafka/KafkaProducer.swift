@@ -94,8 +94,9 @@ public final class KafkaProducer: @unchecked Sendable {
         let result = value.withUnsafeBytes { valueBytes in
             let produceWithKey = { (keyBytes: UnsafeRawBufferPointer?) in
                 Result { () throws(KafkaError) in
-                    try self.produce(topic: topic, partition: partition, key: keyBytes, value: valueBytes,
-                                     headers: headers, timestamp: timestamp, token: token)
+                    try self.produce(
+                        topic: topic, partition: partition, key: keyBytes, value: valueBytes,
+                        headers: headers, timestamp: timestamp, token: token)
                 }
             }
             guard let key else { return produceWithKey(nil) }
@@ -165,10 +166,11 @@ public final class KafkaProducer: @unchecked Sendable {
                 topicPartition: partition < 0 ? nil : TopicPartition(topic: topic, partition: partition)
             )
         }
-        reports.append(DeliveryReport(
-            token: UInt64(UInt(bitPattern: message.pointee._private)),
-            topic: topic, partition: message.pointee.partition, offset: message.pointee.offset, error: error
-        ))
+        reports.append(
+            DeliveryReport(
+                token: UInt64(UInt(bitPattern: message.pointee._private)),
+                topic: topic, partition: message.pointee.partition, offset: message.pointee.offset, error: error
+            ))
     }
 
     private func clientError(_ err: rd_kafka_resp_err_t, _ reason: String) {

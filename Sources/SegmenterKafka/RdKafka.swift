@@ -27,7 +27,8 @@ enum RdKafka {
     }
 
     /// Bounded metadata request: the one honest answer to "can I reach a broker?".
-    static func waitForBrokers(_ handle: OpaquePointer, bootstrapServers: String, timeout: Duration) throws(KafkaError) {
+    static func waitForBrokers(_ handle: OpaquePointer, bootstrapServers: String, timeout: Duration) throws(KafkaError)
+    {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(handle, 0, nil, &metadata, milliseconds(timeout))
         if let metadata { rd_kafka_metadata_destroy(metadata) }
@@ -53,10 +54,12 @@ enum RdKafka {
         case RD_KAFKA_RESP_ERR__FATAL: .fatal
         case RD_KAFKA_RESP_ERR__PARTITION_EOF: .partitionEOF
         case RD_KAFKA_RESP_ERR__QUEUE_FULL: .queueFull
-        case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: .timeout
+        case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+            .timeout
         case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE: .unreachable
         case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: .unknownTopic
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+            .unknownTopic
         case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, RD_KAFKA_RESP_ERR__STATE: .partition
         case RD_KAFKA_RESP_ERR__INVALID_ARG, RD_KAFKA_RESP_ERR__NOT_CONFIGURED: .configuration
         default: .transient
@@ -65,7 +68,9 @@ enum RdKafka {
 
     /// A new C partition list; the caller destroys it. Offsets default to `RD_KAFKA_OFFSET_INVALID`
     /// ("use the committed offset").
-    static func makeList(_ partitions: some Collection<TopicPartition>) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    static func makeList(_ partitions: some Collection<TopicPartition>) -> UnsafeMutablePointer<
+        rd_kafka_topic_partition_list_t
+    > {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
         for partition in partitions {
             rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)
@@ -81,7 +86,9 @@ enum RdKafka {
         return list
     }
 
-    static func elements(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> UnsafeMutableBufferPointer<rd_kafka_topic_partition_t> {
+    static func elements(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> UnsafeMutableBufferPointer<
+        rd_kafka_topic_partition_t
+    > {
         UnsafeMutableBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
     }
 
@@ -90,7 +97,9 @@ enum RdKafka {
     }
 
     /// The first per-partition error in a list that librdkafka filled in, if any.
-    static func firstError(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> (TopicPartition, rd_kafka_resp_err_t)? {
+    static func firstError(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> (
+        TopicPartition, rd_kafka_resp_err_t
+    )? {
         for element in elements(list) where element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             return (TopicPartition(topic: String(cString: element.topic), partition: element.partition), element.err)
         }

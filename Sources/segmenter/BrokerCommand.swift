@@ -32,7 +32,8 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let broker = try EmbeddedBroker(brokers: brokers, topics: Self.parseTopics(topics))
         if let bootstrapFile {
-            try Data((broker.bootstrapServers + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
+            try Data((broker.bootstrapServers + "\n").utf8).write(
+                to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
         }
         // Unbuffered, so that a script reading our output sees the line at once.
         FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))

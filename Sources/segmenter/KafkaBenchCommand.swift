@@ -12,19 +12,26 @@ struct KafkaBenchCommand: ParsableCommand {
         subcommands: [Consume.self, Produce.self]
     )
 
+    /// Where to measure and how much; shared by both directions.
+    struct Target: ParsableArguments {
+        @Option(help: "Bootstrap servers.") var brokers: String
+        @Option(help: "Topic to read or write.") var topic: String
+        @Option(help: "How many messages to read or write.") var count: Int
+    }
+
     struct Consume: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Consume --count messages from the beginning with a fresh consumer group."
         )
 
-        @Option(help: "Bootstrap servers.") var brokers: String
-        @Option(help: "Topic to read.") var topic: String
-        @Option(help: "How many messages to read before stopping.") var count: Int
+        @OptionGroup var target: Target
         @Option(help: "Give up after this many seconds.") var timeout = 300
 
         func run() throws {
+            let (brokers, topic, count) = (target.brokers, target.topic, target.count)
             let configuration = KafkaConfiguration(
-                bootstrapServers: brokers, groupID: "kafka-bench-\(UUID().uuidString)", clientID: "segmenter-kafka-bench"
+                bootstrapServers: brokers, groupID: "kafka-bench-\(UUID().uuidString)",
+                clientID: "segmenter-kafka-bench"
             )
             let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil)
             let clock = ContinuousClock()
@@ -35,7 +42,8 @@ struct KafkaBenchCommand: ParsableCommand {
             var received = 0
             var bytes = 0
             while received < count, clock.now < deadline {
-                received += try consumer.poll(max: min(count - received, 10_000), timeout: .milliseconds(100)) { message in
+                received += try consumer.poll(max: min(count - received, 10_000), timeout: .milliseconds(100)) {
+                    message in
                     bytes += message.value.count
                 }
                 if firstAt == nil, received > 0 { firstAt = clock.now }
@@ -45,8 +53,9 @@ struct KafkaBenchCommand: ParsableCommand {
             guard received == count else {
                 throw ValidationError("read only \(received) of \(count) messages from \(topic) within \(timeout) s")
             }
-            printJSON(mode: "consume", messages: received, bytes: bytes, total: finished - started,
-                      afterFirst: finished - (firstAt ?? started))
+            printJSON(
+                mode: "consume", messages: received, bytes: bytes, total: finished - started,
+                afterFirst: finished - (firstAt ?? started))
         }
     }
 
@@ -55,17 +64,19 @@ struct KafkaBenchCommand: ParsableCommand {
             abstract: "Produce --count messages (idempotent, lz4 by default) and wait for every delivery report."
         )
 
-        @Option(help: "Bootstrap servers.") var brokers: String
-        @Option(help: "Topic to write.") var topic: String
-        @Option(help: "How many messages to produce.") var count: Int
+        @OptionGroup var target: Target
         @Option(help: "Value size in bytes of generated messages.") var size = 200
         @Option(help: "Send the lines of this file instead of generated values (cycled up to --count).")
         var file: String?
         @Option(help: "compression.type for the producer.") var compression = "lz4"
 
         func run() throws {
-            let values = try file.map(Self.lines(of:)) ?? [Self.generatedValue(size: size)]
-            guard !values.isEmpty else { throw ValidationError("--file \(file ?? "") has no lines") }
+            // One buffer and line ranges: the wrapper produces straight from it, as kcat does from its file.
+            let buffer =
+                try file.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Self.generatedValue(size: size)
+            let lines = file == nil ? [0..<buffer.count] : Self.lineRanges(buffer)
+            guard !lines.isEmpty else { throw ValidationError("--file \(file ?? "") has no lines") }
+            let (brokers, topic, count) = (target.brokers, target.topic, target.count)
             let configuration = KafkaConfiguration(
                 bootstrapServers: brokers, clientID: "segmenter-kafka-bench",
                 properties: ["compression.type": compression]
@@ -81,30 +92,42 @@ struct KafkaBenchCommand: ParsableCommand {
                 }
             }
             var bytes = 0
-            for index in 0..<count {
-                let value = values[index % values.count]
-                bytes += value.count
-                try producer.produce(topic: topic, key: nil, value: value, token: UInt64(index))
-                if index % 10_000 == 0 { gather(producer.pollDeliveries(timeout: .zero)) }
+            try buffer.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
+                for index in 0..<count {
+                    let value = UnsafeRawBufferPointer(rebasing: all[lines[index % lines.count]])
+                    bytes += value.count
+                    try producer.produce(topic: topic, key: nil, value: value, token: UInt64(index))
+                    if index % 10_000 == 0 { gather(producer.pollDeliveries(timeout: .zero)) }
+                }
             }
             try producer.flush(timeout: .seconds(120))
             gather(producer.pollDeliveries(timeout: .zero))
             let finished = clock.now
             guard delivered == count else {
-                throw ValidationError("\(delivered) of \(count) delivered; first failure: \(failures.first.map { "\($0)" } ?? "none")")
+                throw ValidationError(
+                    "\(delivered) of \(count) delivered; first failure: \(failures.first.map { "\($0)" } ?? "none")")
             }
             printJSON(mode: "produce", messages: count, bytes: bytes, total: finished - started, afterFirst: nil)
         }
 
-        static func lines(of path: String) throws -> [[UInt8]] {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        /// The non-empty lines of `data`, without their newlines.
+        static func lineRanges(_ data: Data) -> [Range<Int>] {
+            data.withUnsafeBytes { bytes in
+                var ranges: [Range<Int>] = []
+                var start = 0
+                for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "\n") {
+                    if index > start { ranges.append(start..<index) }
+                    start = index + 1
+                }
+                return ranges
+            }
         }
 
         /// JSON-like text of `size` bytes, about as compressible as a clickstream event.
-        static func generatedValue(size: Int) -> [UInt8] {
-            let base = #"{"event_id":"e-1","customer_id":"c-1042","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
-            return Array(String(repeating: base, count: size / base.utf8.count + 1).utf8.prefix(size))
+        static func generatedValue(size: Int) -> Data {
+            let base =
+                #"{"event_id":"e-1","customer_id":"c-1042","type":"page_view","timestamp":"2026-03-01T12:00:00Z"}"#
+            return Data(String(repeating: base, count: size / base.utf8.count + 1).utf8.prefix(size))
         }
     }
 }

@@ -19,14 +19,17 @@ struct KafkaGroupTests {
 
         let consumerB = try makeConsumer(broker, group: group, listener: ownerB)
         try consumerB.subscribe(topics: ["split"])
-        try pollBoth([consumerA, consumerB], until: {
-            consumerA.assignment().count == 2 && consumerB.assignment().count == 2
-        })
+        try pollBoth(
+            [consumerA, consumerB],
+            until: {
+                consumerA.assignment().count == 2 && consumerB.assignment().count == 2
+            })
         let finalA = Set(consumerA.assignment())
         let finalB = Set(consumerB.assignment())
         #expect(finalA.count == 2 && finalB.count == 2)
         #expect(finalA.union(finalB) == all)
-        #expect(ownerA.revoked.reduce(into: Set()) { $0.formUnion($1) } == finalB, "A must be told of exactly what it lost")
+        #expect(
+            ownerA.revoked.reduce(into: Set()) { $0.formUnion($1) } == finalB, "A must be told of exactly what it lost")
         #expect(ownerA.owned == finalA)
         #expect(ownerB.owned == finalB)
     }
@@ -65,18 +68,21 @@ struct KafkaGroupTests {
                 ownerB.consumer = consumerB
                 try consumerB?.subscribe(topics: ["flow"])
             }
-            let done = ownerA.processed.values.map(\.count).reduce(0, +) + ownerB.processed.values.map(\.count).reduce(0, +)
+            let done =
+                ownerA.processed.values.map(\.count).reduce(0, +) + ownerB.processed.values.map(\.count).reduce(0, +)
             if settled, produced.count == Int(token), done >= produced.count { break }
         }
         // A little longer, so that any duplicate still on its way shows up.
         try pollBoth([consumerA, consumerB].compactMap { $0 }, owners: [ownerA, ownerB], for: .milliseconds(500))
 
         #expect(!ownerA.revoked.isEmpty, "A should have given partitions up")
-        #expect(ownerA.commitErrors.isEmpty && ownerB.commitErrors.isEmpty, "\(ownerA.commitErrors + ownerB.commitErrors)")
+        #expect(
+            ownerA.commitErrors.isEmpty && ownerB.commitErrors.isEmpty, "\(ownerA.commitErrors + ownerB.commitErrors)")
         var expected: [TopicPartition: [Int64]] = [:]
         for report in produced {
             #expect(report.error == nil)
-            expected[TopicPartition(topic: report.topic, partition: report.partition), default: []].append(report.offset)
+            expected[TopicPartition(topic: report.topic, partition: report.partition), default: []].append(
+                report.offset)
         }
         var got = ownerA.processed
         for (partition, offsets) in ownerB.processed { got[partition, default: []] += offsets }

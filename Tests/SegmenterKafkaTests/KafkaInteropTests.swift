@@ -18,7 +18,10 @@ struct KafkaInteropTests {
         let consumer = try makeConsumer(broker)
         try consumer.subscribe(topics: ["from-kcat"])
         let messages = try consume(consumer, count: 50)
-        let received = Set(messages.map { String(decoding: $0.key ?? [], as: UTF8.self) + ":" + String(decoding: $0.value, as: UTF8.self) })
+        let received = Set(
+            messages.map {
+                String(decoding: $0.key ?? [], as: UTF8.self) + ":" + String(decoding: $0.value, as: UTF8.self)
+            })
         #expect(received == Set(lines))
         #expect(messages.allSatisfy { $0.headers == [KafkaHeader(key: "origin", value: Array("kcat".utf8))] })
     }
@@ -28,8 +31,9 @@ struct KafkaInteropTests {
         let broker = try EmbeddedBroker(topics: ["to-kcat": 2])
         let producer = try makeProducer(broker)
         for index in 0..<50 {
-            try producer.produce(topic: "to-kcat", key: Array("c-\(index)".utf8), value: Array("v\(index)".utf8),
-                                 headers: [KafkaHeader(key: "origin", value: Array("swift".utf8))], token: UInt64(index))
+            try producer.produce(
+                topic: "to-kcat", key: Array("c-\(index)".utf8), value: Array("v\(index)".utf8),
+                headers: [KafkaHeader(key: "origin", value: Array("swift".utf8))], token: UInt64(index))
         }
         #expect(try deliveries(producer, count: 50).count == 50)
         let (status, output) = try run([

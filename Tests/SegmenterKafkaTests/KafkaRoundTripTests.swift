@@ -13,16 +13,20 @@ struct KafkaRoundTripTests {
         let sent = [
             KafkaMessage(
                 topic: "round-trip", partition: 0, offset: 0, key: Array("c-1042".utf8), value: [0, 1, 2, 255],
-                headers: [KafkaHeader(key: "a", value: [1, 2]), KafkaHeader(key: "null", value: nil),
-                          KafkaHeader(key: "a", value: [3])],
+                headers: [
+                    KafkaHeader(key: "a", value: [1, 2]), KafkaHeader(key: "null", value: nil),
+                    KafkaHeader(key: "a", value: [3]),
+                ],
                 timestamp: 1_700_000_000_123
             ),
-            KafkaMessage(topic: "round-trip", partition: 0, offset: 1, key: nil, value: Array("{}".utf8),
-                         timestamp: 1_700_000_000_456),
+            KafkaMessage(
+                topic: "round-trip", partition: 0, offset: 1, key: nil, value: Array("{}".utf8),
+                timestamp: 1_700_000_000_456),
         ]
         for (index, message) in sent.enumerated() {
-            try producer.produce(topic: message.topic, key: message.key, value: message.value,
-                                 headers: message.headers, timestamp: message.timestamp, token: UInt64(index))
+            try producer.produce(
+                topic: message.topic, key: message.key, value: message.value,
+                headers: message.headers, timestamp: message.timestamp, token: UInt64(index))
         }
         #expect(try deliveries(producer, count: 2).allSatisfy { $0.error == nil })
 
@@ -52,8 +56,9 @@ struct KafkaRoundTripTests {
         let producer = try makeProducer(broker)
         let count = 5_000
         for token in 1...UInt64(count) {
-            try producer.produce(topic: "reports", key: Array("k\(token)".utf8), value: [UInt8](repeating: 7, count: 100),
-                                 token: token)
+            try producer.produce(
+                topic: "reports", key: Array("k\(token)".utf8), value: [UInt8](repeating: 7, count: 100),
+                token: token)
         }
         let reports = try deliveries(producer, count: count)
         let extra = producer.pollDeliveries(timeout: .milliseconds(300))

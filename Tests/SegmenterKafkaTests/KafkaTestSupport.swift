@@ -30,7 +30,9 @@ func consume(_ consumer: KafkaConsumer, count: Int, within deadline: Duration = 
 }
 
 /// Flushes and gathers delivery reports until `count` arrived or `deadline` passed.
-func deliveries(_ producer: KafkaProducer, count: Int, within deadline: Duration = .seconds(20)) throws -> [DeliveryReport] {
+func deliveries(_ producer: KafkaProducer, count: Int, within deadline: Duration = .seconds(20)) throws
+    -> [DeliveryReport]
+{
     try producer.flush(timeout: deadline)
     let end = ContinuousClock.now + deadline
     var reports: [DeliveryReport] = []
@@ -91,7 +93,8 @@ final class RecordingOwner: KafkaRebalanceListener {
 
 /// Runs a child process with a deadline; it is terminated (then killed) if it overruns.
 /// - Returns: exit status and standard output.
-func run(_ arguments: [String], input: Data? = nil, within deadline: Duration = .seconds(20)) throws -> (Int32, String) {
+func run(_ arguments: [String], input: Data? = nil, within deadline: Duration = .seconds(20)) throws -> (Int32, String)
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
