@@ -18,6 +18,8 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
     public var watermark: Int64
     public var pendingCustomers: [String]
     public var nameOverrides: [Int: String]
+    /// Names as they were in use, so that every reader (API, export, restart) shows the names the changes carried.
+    public var names: [Int: String]
     public var standardizerWeight: Double
     public var means: [Double]
     public var squaredDeviations: [Double]
@@ -55,7 +57,7 @@ extension Segmentation {
     public func snapshot() -> SegmentationSnapshot {
         SegmentationSnapshot(
             featureFingerprint: configuration.features.fingerprint, k: configuration.kmeans.k, version: version,
-            watermark: watermark, pendingCustomers: pendingCustomers, nameOverrides: nameOverrides,
+            watermark: watermark, pendingCustomers: pendingCustomers, nameOverrides: nameOverrides, names: names,
             standardizerWeight: standardizer.totalWeight, means: standardizer.means,
             squaredDeviations: standardizer.squaredDeviations,
             centers: kmeans.centers.map { .init(id: $0.id, vector: $0.vector, count: $0.count, lastWin: $0.lastWin) },
@@ -86,6 +88,9 @@ extension Segmentation {
             rng: SplitMix64(seed: s.randomState), farthest: s.farthest, farthestDistance: s.farthestDistance)
         self.init(
             configuration: configuration, standardizer: standardizer, kmeans: kmeans, watermark: s.watermark,
-            version: s.version, pendingCustomers: s.pendingCustomers, nameOverrides: s.nameOverrides)
+            version: s.version, pendingCustomers: s.pendingCustomers,
+            nameOverrides: s.nameOverrides.merging(configuration.names) { $1 })
+        // Names in use stay as they were; names set in the configuration since then win.
+        names = s.names.merging(configuration.names.filter { s.names[$0.key] != nil }) { $1 }
     }
 }
