@@ -1,7 +1,7 @@
 import Foundation
-import SegmenterCore
 import Testing
 
+import SegmenterCore
 @testable import SegmenterDaemon
 
 /// Writes `events` generated events of `customers` customers to a temporary NDJSON file.
@@ -109,3 +109,4 @@ struct ReplayTests {
         }
     }
 }
+
