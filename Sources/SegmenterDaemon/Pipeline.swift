@@ -50,6 +50,15 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var fatal: Error?
 
     private var counters = Counters()
+    private var currentRun = Run(topic: "", partition: -1)
+
+    /// Consecutive messages of one partition.
+    private struct Run {
+        var topic: String
+        var partition: Int32
+        var nextOffset: Int64 = 0
+        var count: Int64 = 0
+    }
 
     private struct Counters {
         var events: Int64 = 0
@@ -180,6 +189,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         try commitBatch()
         try commitToKafka(force: true)
         try consumer.close()
+        try store.checkpoint()
         if !inFlight.isEmpty {
             logger.warning("\(inFlight.count) outbox rows not yet delivered; they are re-sent on the next start")
         }
@@ -189,11 +199,15 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     private func handle(_ message: KafkaMessageView) {
         if batchStarted == nil { batchStarted = .now }
-        let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
-        pendingOffsets[topicPartition] = message.offset + 1
+        // Messages arrive in runs per partition: offsets and counts are kept for the current run and folded into
+        // the per-partition maps when the partition changes, instead of hashing a topic name per message.
+        if message.partition != currentRun.partition || message.topic != currentRun.topic {
+            flushRun()
+            currentRun = Run(topic: message.topic, partition: message.partition)
+        }
+        currentRun.nextOffset = message.offset + 1
+        currentRun.count += 1
         batchEvents += 1
-        counters.events += 1
-        counters.byPartition[topicPartition, default: 0] += 1
         switch decoder.decode(message.value) {
         case .success(let event):
             do {
@@ -206,14 +220,37 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
     }
 
+    /// Folds the current run of messages from one partition into the batch's offsets and counters.
+    private func flushRun() {
+        guard currentRun.count > 0 else { return }
+        let topicPartition = TopicPartition(topic: currentRun.topic, partition: currentRun.partition)
+        pendingOffsets[topicPartition] = currentRun.nextOffset
+        counters.events += currentRun.count
+        counters.byPartition[topicPartition, default: 0] += currentRun.count
+        currentRun.count = 0
+    }
+
     private func apply(_ event: Event, partition: Int32, kafkaTimestamp: Int64?) throws {
-        var record = try loadRecord(event.customerID, partition: partition)
-        switch segmentation.apply(event, to: &record) {
+        let id = event.customerID
+        // Hot path: the customer is cached and is updated in place, without copying its record.
+        let cached = cache.modify(id) { record in
+            record.partition = partition
+            return segmentation.apply(event, to: &record)
+        }
+        let outcome: Segmentation.Outcome
+        if let cached {
+            outcome = cached
+        } else {
+            var record = try loadRecord(id, partition: partition)
+            record.partition = partition
+            outcome = segmentation.apply(event, to: &record)
+            keep(record)
+        }
+        switch outcome {
         case .duplicate:
             counters.duplicates += 1
         case .applied(let change, let initialised):
-            record.partition = partition
-            keep(record)
+            dirty.insert(id)
             if let change { add(change, partition: partition, trigger: kafkaTimestamp) }
             if initialised { try assignPending() }
             reevaluationBudget += configuration.segmentation.reevaluationsPerEvent
@@ -308,6 +345,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     // MARK: per batch
 
     private func commitBatch() throws {
+        flushRun()
         try reevaluateRoundRobin()
         guard !dirty.isEmpty || !batch.outbox.isEmpty || !pendingOffsets.isEmpty || !delivered.isEmpty else {
             batchStarted = nil

@@ -31,6 +31,8 @@ final class SQLiteConnection {
         guard result == SQLITE_OK else { throw error(result, doing: "opening") }
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
+        try exec("PRAGMA cache_size = -\(options.pageCacheKiB)")
+        try exec("PRAGMA mmap_size = \(options.memoryMapBytes)")
         if !readOnly { try configureWriter(options) }
     }
 

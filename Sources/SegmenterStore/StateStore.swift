@@ -102,6 +102,12 @@ public final class StateStore {
 
     // MARK: writes
 
+    /// Folds the write-ahead log back into the database file and truncates it (at clean shutdown, so the data
+    /// directory holds one compact file).
+    public func checkpoint() throws {
+        try connection.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
     public func setMetadata(_ key: String, _ value: String) throws {
         try connection.transaction { try upsertMetadata(key, value) }
     }

@@ -13,16 +13,26 @@ public struct StoreOptions: Sendable, Equatable {
     /// How long a statement waits for another connection's lock before failing with `.busy`. Default: 5000 ms.
     public var busyTimeoutMilliseconds: Int32
     /// Pages of write-ahead log after which a commit folds the log back into the database file
-    /// (`PRAGMA wal_autocheckpoint`). Default: 1000 (about 4 MiB).
+    /// (`PRAGMA wal_autocheckpoint`). Each checkpoint costs an fsync, so the default lets the log grow to about
+    /// 40 MiB. Default: 10000.
     public var walAutoCheckpointPages: Int32
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`). Default: 65536 (64 MiB).
+    public var pageCacheKiB: Int32
+    /// Bytes of the database file read through memory mapping instead of `pread` (`PRAGMA mmap_size`).
+    /// Default: 256 MiB.
+    public var memoryMapBytes: Int64
 
     public init(
         synchronous: Synchronous = .normal,
         busyTimeoutMilliseconds: Int32 = 5000,
-        walAutoCheckpointPages: Int32 = 1000
+        walAutoCheckpointPages: Int32 = 10_000,
+        pageCacheKiB: Int32 = 65_536,
+        memoryMapBytes: Int64 = 268_435_456
     ) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.walAutoCheckpointPages = walAutoCheckpointPages
+        self.pageCacheKiB = pageCacheKiB
+        self.memoryMapBytes = memoryMapBytes
     }
 }
