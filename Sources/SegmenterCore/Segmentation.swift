@@ -68,9 +68,15 @@ public struct Segmentation: Sendable {
     public internal(set) var names: [Int: String]
     /// User overrides by segment id (configuration or API); they travel in every later change.
     public internal(set) var nameOverrides: [Int: String]
+    /// When frozen, the model serves only: assignments go on, the standardiser and the centers stop learning.
+    public internal(set) var frozen = false
+    /// Centers and watermark at the start of the current drift window (see ``driftPerHour``).
+    var driftAnchor: (watermark: Int64, centers: [Int: [Double]])?
+    /// Mean distance centers moved per hour of event time over the last completed window of at least an hour.
+    public internal(set) var driftPerHour: Double = 0
 
-    private var raw: [Double]
-    private var z: [Double]
+    var raw: [Double]
+    var z: [Double]
 
     public init(configuration: SegmentationConfiguration) {
         self.configuration = configuration
@@ -142,20 +148,23 @@ public struct Segmentation: Sendable {
         return true
     }
 
-    /// Re-assigns a customer under the current model as of the watermark (no event): a model re-evaluation or a
-    /// timer. With `learn`, the customer's current vector also feeds the standardiser and the model, so quiet
-    /// customers are represented in it. Returns the change if the customer moved.
-    public mutating func reevaluate(_ record: inout CustomerRecord, cause: SegmentChange.Cause, learn: Bool)
-        -> SegmentChange?
-    {
+    /// Re-assigns a customer under the current model as of the watermark (no event). With `learn`, the customer's
+    /// current vector also feeds the standardiser and the model, so quiet customers are represented in it. With
+    /// `cause` nil the cause is inferred: `timer` when the model would still have kept the customer where they
+    /// are as of their last event (so ageing moved them), `model` otherwise. Returns the change if they moved.
+    public mutating func reevaluate(
+        _ record: inout CustomerRecord, cause: SegmentChange.Cause? = nil, learn: Bool
+    ) -> SegmentChange? {
         guard kmeans.isInitialised, record.eventCount > 0 else { return nil }
+        let resolved = cause ?? (movedByAgeing(record) ? .timer : .model)
         if learn {
             observeVector(of: record)
-            return assignAndLearn(&record, cause: cause, trigger: nil, at: watermark)
+            let change = assignAndLearn(&record, cause: resolved, trigger: nil, at: watermark)
+            return change
         }
         record.state.features(at: watermark, layout: layout, into: &raw)
         standardizer.transform(raw, into: &z)
-        return assign(&record, cause: cause, trigger: nil, at: watermark).change
+        return assign(&record, cause: resolved, trigger: nil, at: watermark).change
     }
 
     /// Features of `record` in user units as of the watermark, by name.
@@ -183,13 +192,15 @@ public struct Segmentation: Sendable {
     public mutating func rename(segment id: Int, to name: String) -> Bool {
         guard kmeans.index(ofID: id) != nil else { return false }
         nameOverrides[id] = name
-        refreshNames()
+        names[id] = name
         return true
     }
 
     private mutating func observeVector(of record: CustomerRecord) {
         record.state.features(at: watermark, layout: layout, into: &raw)
-        standardizer.observe(raw)
+        if !frozen || !kmeans.isInitialised {
+            standardizer.observe(raw)
+        }
         standardizer.transform(raw, into: &z)
     }
 
@@ -197,7 +208,9 @@ public struct Segmentation: Sendable {
         _ record: inout CustomerRecord, cause: SegmentChange.Cause, trigger: String?, at time: Int64
     ) -> SegmentChange? {
         let (change, nearest) = assign(&record, cause: cause, trigger: trigger, at: time)
+        if frozen { return change }
         let retired = kmeans.learn(z, nearest: nearest)
+        trackDrift()
         if kmeans.updates % configuration.versionEvery == 0 {
             version += 1
             refreshNames()
@@ -207,7 +220,7 @@ public struct Segmentation: Sendable {
         return change
     }
 
-    private mutating func assign(
+    mutating func assign(
         _ record: inout CustomerRecord, cause: SegmentChange.Cause, trigger: String?, at time: Int64
     ) -> (change: SegmentChange?, nearest: (index: Int, squaredDistance: Double)) {
         let decision = configuration.assigner.segment(
@@ -230,7 +243,7 @@ public struct Segmentation: Sendable {
         names[id] ?? nameOverrides[id] ?? "Segment \(id)"
     }
 
-    private mutating func refreshNames() {
+    mutating func refreshNames() {
         names = SegmentNamer.names(centers: kmeans.centers, spec: configuration.features, overrides: nameOverrides)
     }
 }

@@ -31,6 +31,10 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
     public var randomState: UInt64
     public var farthest: [Double]
     public var farthestDistance: Double
+    public var frozen: Bool
+    public var driftPerHour: Double
+    public var driftAnchorWatermark: Int64?
+    public var driftAnchorCenters: [Int: [Double]]?
 
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
@@ -62,7 +66,9 @@ extension Segmentation {
             squaredDeviations: standardizer.squaredDeviations,
             centers: kmeans.centers.map { .init(id: $0.id, vector: $0.vector, count: $0.count, lastWin: $0.lastWin) },
             sample: kmeans.sample, updates: kmeans.updates, nextID: kmeans.nextID, inertia: kmeans.inertia,
-            randomState: kmeans.rng.state, farthest: kmeans.farthest, farthestDistance: kmeans.farthestDistance)
+            randomState: kmeans.rng.state, farthest: kmeans.farthest, farthestDistance: kmeans.farthestDistance,
+            frozen: frozen, driftPerHour: driftPerHour, driftAnchorWatermark: driftAnchor?.watermark,
+            driftAnchorCenters: driftAnchor?.centers)
     }
 
     /// Restores a segmentation; fails when the snapshot was made with different features or k.
@@ -90,6 +96,11 @@ extension Segmentation {
             configuration: configuration, standardizer: standardizer, kmeans: kmeans, watermark: s.watermark,
             version: s.version, pendingCustomers: s.pendingCustomers,
             nameOverrides: s.nameOverrides.merging(configuration.names) { $1 })
+        frozen = s.frozen
+        driftPerHour = s.driftPerHour
+        if let watermark = s.driftAnchorWatermark, let centers = s.driftAnchorCenters {
+            driftAnchor = (watermark, centers)
+        }
         // Names in use stay as they were; names set in the configuration since then win.
         names = s.names.merging(configuration.names.filter { s.names[$0.key] != nil }) { $1 }
     }

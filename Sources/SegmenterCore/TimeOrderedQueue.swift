@@ -1,11 +1,16 @@
 /// A binary min-heap of (time, customer index): which synthetic shopper acts next. Ties go to the lower
 /// index, so the merged stream is deterministic.
-struct TimeOrderedQueue {
+public struct TimeOrderedQueue: Sendable {
+    public init() {}
+
     private var entries: [(time: Int64, index: Int)] = []
 
-    var isEmpty: Bool { entries.isEmpty }
+    public var isEmpty: Bool { entries.isEmpty }
 
-    mutating func push(time: Int64, index: Int) {
+    /// The earliest entry without removing it.
+    public var first: (time: Int64, index: Int)? { entries.first }
+
+    public mutating func push(time: Int64, index: Int) {
         entries.append((time, index))
         var child = entries.count - 1
         while child > 0 {
@@ -16,7 +21,7 @@ struct TimeOrderedQueue {
         }
     }
 
-    mutating func pop() -> (time: Int64, index: Int)? {
+    public mutating func pop() -> (time: Int64, index: Int)? {
         guard let first = entries.first else { return nil }
         let last = entries.removeLast()
         guard !entries.isEmpty else { return first }

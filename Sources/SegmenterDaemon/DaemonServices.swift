@@ -16,7 +16,7 @@ public enum DaemonServices {
                 metrics: SegmenterMetrics(status: pipeline.status),
                 queries: QueryService(
                     dataDirectory: configuration.store.dataDirectory, configuration: configuration.segmentation),
-                logger: logger)
+                logger: logger, commands: { try await pipeline.perform($0) })
             services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         return services

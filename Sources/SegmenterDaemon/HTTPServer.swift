@@ -7,9 +7,10 @@ import Logging
 public enum HTTPServer {
     public static func make(
         configuration: SegmenterConfiguration, status: PipelineStatusBoard, metrics: SegmenterMetrics,
-        queries: QueryService, logger: Logger
+        queries: QueryService, logger: Logger, commands: (@Sendable (ModelCommand) async throws -> String)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
+        if let commands { ModelRoutes.add(to: router, submit: commands) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

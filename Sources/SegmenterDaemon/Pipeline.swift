@@ -19,6 +19,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private let logger: Logger
     public let status: PipelineStatusBoard
     private let store: StateStore
+    private let lock: DataDirectoryLock
     /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
     private var consumer: KafkaConsumer!
     private let producer: KafkaProducer
@@ -47,6 +48,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var triggerTimestamps: [String: Int64] = [:]
     private var lastKafkaCommit = ContinuousClock.now
     private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
+    private var lastIdleSweep = ContinuousClock.now
     private var fatal: Error?
 
     private var counters = Counters()
@@ -70,6 +72,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         var sizes: [Int: Int64] = [:]
         var recent: [PipelineStatus.RecentChange] = []
         var eventToChange: [Double] = []
+        var reevaluated: Int64 = 0
+        var reevaluationPasses: Int64 = 0
     }
 
     public init(configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard = .init()) throws {
@@ -81,6 +85,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
         let path = URL(fileURLWithPath: configuration.store.dataDirectory)
             .appendingPathComponent(Self.databaseFileName).path
+        guard let lock = try DataDirectoryLock(dataDirectory: configuration.store.dataDirectory) else {
+            throw CommandError(
+                "another segmenter process is using \(configuration.store.dataDirectory): stop it first, or give "
+                    + "this instance its own --data-dir (each instance of a consumer group needs its own)")
+        }
+        self.lock = lock
         store = try StateStore(
             path: path, options: StoreOptions(synchronous: configuration.store.synchronousFull ? .full : .normal))
         segmentation = try Self.loadSegmentation(store: store, configuration: configuration, path: path)
@@ -340,24 +350,81 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         reevaluationCursor = stored.count < count ? nil : stored.last?.customerID
         batch.metadata["reevaluation_cursor"] = reevaluationCursor ?? ""
+        counters.reevaluated += Int64(stored.count)
+        if reevaluationCursor == nil { counters.reevaluationPasses += 1 }
     }
+
+    /// Customers whose stored timer is due by the watermark are re-evaluated (cause `timer`); every customer
+    /// written by this batch then gets its next timer. Both are committed with the batch, so a crash neither loses
+    /// nor doubles a timer move.
+    private func fireTimers() throws {
+        guard segmentation.kmeans.isInitialised, segmentation.watermark != .min else { return }
+        let due = try store.customersDue(before: segmentation.watermark + 1, limit: 5_000)
+        for row in due {
+            var record = try cache.peek(row.customerID) ?? evictedDirty[row.customerID] ?? record(from: row)
+            if let change = segmentation.reevaluate(&record, cause: .timer, learn: false) {
+                add(change, partition: record.partition, trigger: nil)
+            }
+            keep(record)
+        }
+    }
+
+    // MARK: operator commands
+
+    private struct PendingCommand {
+        var command: ModelCommand
+        var reply: @Sendable (Result<String, Error>) -> Void
+    }
+
+    private let commands = Mutex<[PendingCommand]>([])
+    private var replies: [(@Sendable (Result<String, Error>) -> Void, Result<String, Error>)] = []
+
+    /// Queues an operator command for the pipeline thread; `reply` is called once the batch carrying its effect
+    /// has committed (or with the error that prevented it).
+    public func submit(_ command: ModelCommand, reply: @escaping @Sendable (Result<String, Error>) -> Void) {
+        commands.withLock { $0.append(PendingCommand(command: command, reply: reply)) }
+    }
+
+    private func applyCommands() throws {
+        let pending = commands.withLock { queue in
+            defer { queue.removeAll() }
+            return queue
+        }
+        for item in pending {
+            let result = Result {
+                try ModelAdministration.apply(item.command, to: &segmentation, store: store) { id in
+                    self.cache.peek(id) ?? self.evictedDirty[id]
+                }
+            }
+            replies.append((item.reply, result))
+            if case .success = result { modelChangedByCommand = true }
+        }
+    }
+
+    private var modelChangedByCommand = false
 
     // MARK: per batch
 
     private func commitBatch() throws {
         flushRun()
+        try applyCommands()
+        if configuration.clock == .wall { segmentation.advanceWatermark(to: Self.wallClock()) }
         try reevaluateRoundRobin()
-        guard !dirty.isEmpty || !batch.outbox.isEmpty || !pendingOffsets.isEmpty || !delivered.isEmpty else {
+        try fireTimers()
+        guard !dirty.isEmpty || !batch.outbox.isEmpty || !pendingOffsets.isEmpty || !delivered.isEmpty
+            || modelChangedByCommand || !replies.isEmpty
+        else {
             batchStarted = nil
             return
         }
+        modelChangedByCommand = false
         for id in dirty {
             guard let record = cache.peek(id) ?? evictedDirty[id] else { continue }
             batch.customers.append(StoredCustomer(
                 customerID: record.customerID, partition: record.partition, state: record.state.encoded(),
                 segmentID: record.segmentID, segmentSince: record.segmentSince,
                 transitionSeq: record.transitionSeq, eventCount: record.eventCount,
-                lastEventAt: record.state.lastEventAt))
+                lastEventAt: record.state.lastEventAt, timerDueAt: segmentation.timerDue(for: record)))
         }
         let now = Self.wallClock()
         let model = StoredModel(version: segmentation.version, savedAt: now, blob: segmentation.snapshot().encoded())
@@ -370,7 +437,15 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         batch.deleteOutboxIDs = delivered
         let started = ContinuousClock.now
-        try store.commit(batch)
+        do {
+            try store.commit(batch)
+        } catch {
+            for (reply, _) in replies { reply(.failure(error)) }
+            replies.removeAll()
+            throw error
+        }
+        for (reply, result) in replies { reply(result) }
+        replies.removeAll()
         let seconds = (ContinuousClock.now - started).seconds
         savedModelVersion = segmentation.version
         durableOffsets.merge(pendingOffsets) { $1 }
@@ -489,7 +564,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         } else if retryAfter == nil, inFlight.isEmpty {
             retryDelay = .milliseconds(500)
         }
-        if batchStarted == nil, !delivered.isEmpty, delivered.count >= 1_000 || inFlight.isEmpty {
+        let idleSweepDue = configuration.clock == .wall && ContinuousClock.now - lastIdleSweep >= .seconds(1)
+        let commandsWaiting = commands.withLock { !$0.isEmpty }
+        if batchStarted == nil,
+           commandsWaiting || idleSweepDue || (!delivered.isEmpty && (delivered.count >= 1_000 || inFlight.isEmpty))
+        {
+            lastIdleSweep = .now
             try commitBatch()
         }
         guard ContinuousClock.now - lastStatusRefresh >= .seconds(1) else { return }

@@ -12,13 +12,18 @@ public final class Replay {
         public var maxMessageBytes: Int
         /// Decode every line first and time the core separately (benchmark mode).
         public var preDecode: Bool
+        /// Events per batch: at each batch end, as in the daemon, quiet customers are re-evaluated round robin,
+        /// due timers fire and the touched customers' next timers are computed. Default: 5,000 (the daemon's
+        /// default `store.batch_size`).
+        public var batchSize: Int
 
         public init(input: String, segmentation: SegmentationConfiguration, maxMessageBytes: Int = 65_536,
-                    preDecode: Bool = false) {
+                    preDecode: Bool = false, batchSize: Int = 5_000) {
             self.input = input
             self.segmentation = segmentation
             self.maxMessageBytes = maxMessageBytes
             self.preDecode = preDecode
+            self.batchSize = batchSize
         }
     }
 
@@ -48,6 +53,10 @@ public final class Replay {
     private var index: [String: Int] = [:]
     private var reevaluationBudget = 0.0
     private var cursor = 0
+    private var batchEvents = 0
+    private var touched: Set<Int> = []
+    private var timerDue: [Int64?] = []
+    private var timers = TimeOrderedQueue()
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
 
@@ -114,15 +123,44 @@ public final class Replay {
             position = customers.count
             index[event.customerID] = position
             customers.append(segmentation.newRecord(customerID: event.customerID, partition: 0))
+            timerDue.append(nil)
         }
         switch segmentation.apply(event, to: &customers[position]) {
         case .duplicate:
             summary.duplicates += 1
         case .applied(let change, let initialised):
             summary.applied += 1
+            touched.insert(position)
             if let change { try emit(change, &summary) }
             if initialised { try assignPending(&summary) }
-            try reevaluateRoundRobin(&summary)
+            reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
+            batchEvents += 1
+            if batchEvents >= options.batchSize { try endBatch(&summary) }
+        }
+    }
+
+    /// What the daemon does before each commit: round-robin re-evaluation, due timers, next timers.
+    private func endBatch(_ summary: inout Summary) throws {
+        batchEvents = 0
+        try reevaluateRoundRobin(&summary)
+        try fireTimers(&summary)
+        for position in touched.sorted() {
+            let due = segmentation.timerDue(for: customers[position])
+            timerDue[position] = due
+            if let due { timers.push(time: due, index: position) }
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    private func fireTimers(_ summary: inout Summary) throws {
+        while let next = timers.first, next.time <= segmentation.watermark {
+            _ = timers.pop()
+            guard timerDue[next.index] == next.time else { continue }
+            timerDue[next.index] = nil
+            if let change = segmentation.reevaluate(&customers[next.index], cause: .timer, learn: false) {
+                try emit(change, &summary)
+            }
+            touched.insert(next.index)
         }
     }
 
@@ -131,18 +169,22 @@ public final class Replay {
             guard let position = index[id],
                   let change = segmentation.reevaluate(&customers[position], cause: .model, learn: false)
             else { continue }
+            touched.insert(position)
             try emit(change, &summary)
         }
         segmentation.pendingCustomers.removeAll()
     }
 
     private func reevaluateRoundRobin(_ summary: inout Summary) throws {
-        guard segmentation.kmeans.isInitialised else { return }
-        reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
+        guard segmentation.kmeans.isInitialised else {
+            reevaluationBudget = 0
+            return
+        }
         while reevaluationBudget >= 1 {
             reevaluationBudget -= 1
             cursor = cursor >= customers.count - 1 ? 0 : cursor + 1
-            if let change = segmentation.reevaluate(&customers[cursor], cause: .model, learn: true) {
+            if let change = segmentation.reevaluate(&customers[cursor], learn: true) {
+                touched.insert(cursor)
                 try emit(change, &summary)
             }
         }
@@ -152,6 +194,7 @@ public final class Replay {
         if segmentation.initialiseEarly() {
             try assignPending(&summary)
         }
+        try endBatch(&summary)
     }
 
     private func emit(_ change: SegmentChange, _ summary: inout Summary) throws {

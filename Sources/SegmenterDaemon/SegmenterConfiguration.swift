@@ -50,6 +50,11 @@ public struct SegmenterConfiguration: Sendable {
         public var readyMaxLag = 100_000
     }
 
+    /// What moves the watermark (the "now" features age against): `event` time only, so replays give the same
+    /// answers, or also the `wall` clock, so that timers fire while the stream is quiet. Default: event.
+    public enum Clock: String, Sendable { case event, wall }
+
+    public var clock = Clock.event
     public var kafka = Kafka()
     public var store = Store()
     public var segmentation = SegmentationConfiguration()
@@ -141,6 +146,7 @@ public struct SegmenterConfiguration: Sendable {
         c.store.synchronousFull = store.choice("synchronous", default: false, ["normal": false, "full": true])
 
         c.segmentation = readModel(root.section("model"), features: root.section("features"))
+        c.clock = root.section("model").choice("clock", default: .event, ["event": .event, "wall": .wall])
 
         let http = root.section("http")
         http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag"])
@@ -162,6 +168,7 @@ public struct SegmenterConfiguration: Sendable {
         model.rejectUnknownKeys([
             "k", "init_sample", "seed", "forgetting_half_life", "reseed_after", "hysteresis_margin",
             "min_dwell_minutes", "standardizer_half_life", "version_every", "reevaluations_per_event", "names",
+            "clock",
         ])
         var s = SegmentationConfiguration()
         s.kmeans.k = model.int("k", default: s.kmeans.k, in: 1...1_000)
