@@ -33,25 +33,25 @@ extension Segmentation {
     }
 
     private mutating func moves(_ record: CustomerRecord, from current: Int, at time: Int64) -> Bool {
-        record.state.features(at: time, layout: layout, into: &raw)
-        standardizer.transform(raw, into: &z)
-        let decision = configuration.assigner.segment(
-            current: current, since: record.segmentSince, now: time, vector: z, model: kmeans)
-        return decision.id != current
+        decision(record, current: current, at: time) != current
     }
 
-    /// True when the current model, looking at the customer as of their last event, would keep them in their
-    /// segment: whatever moves them now is the passing of time, not the model.
-    func movedByAgeing(_ record: CustomerRecord) -> Bool {
-        guard let current = record.segmentID, kmeans.index(ofID: current) != nil else { return false }
-        var values: [Double] = []
-        var vector: [Double] = []
-        record.state.features(at: max(record.state.lastEventAt, record.segmentSince ?? .min), layout: layout,
-                              into: &values)
-        standardizer.transform(values, into: &vector)
-        let decision = configuration.assigner.segment(
-            current: current, since: record.segmentSince, now: watermark, vector: vector, model: kmeans)
-        return decision.id == current
+    /// Why a re-evaluation would move the customer: `model` when the current model would already send them to
+    /// the same place as of their last event (the model moved under them), `timer` when it is the time passed
+    /// since that changes the answer (ageing).
+    mutating func inferredCause(_ record: CustomerRecord) -> SegmentChange.Cause {
+        guard let current = record.segmentID else { return .model }
+        let target = decision(record, current: current, at: watermark)
+        guard target != current else { return .model }
+        let lastEvent = max(record.state.lastEventAt, record.segmentSince ?? .min)
+        return decision(record, current: current, at: lastEvent) == target ? .model : .timer
+    }
+
+    private mutating func decision(_ record: CustomerRecord, current: Int, at time: Int64) -> Int {
+        record.state.features(at: time, layout: layout, into: &raw)
+        standardizer.transform(raw, into: &z)
+        return configuration.assigner.segment(
+            current: current, since: record.segmentSince, now: time, vector: z, model: kmeans).id
     }
 
     /// Moves the watermark forward without an event (wall clock while the stream is quiet).

@@ -156,7 +156,7 @@ public struct Segmentation: Sendable {
         _ record: inout CustomerRecord, cause: SegmentChange.Cause? = nil, learn: Bool
     ) -> SegmentChange? {
         guard kmeans.isInitialised, record.eventCount > 0 else { return nil }
-        let resolved = cause ?? (movedByAgeing(record) ? .timer : .model)
+        let resolved = cause ?? inferredCause(record)
         if learn {
             observeVector(of: record)
             let change = assignAndLearn(&record, cause: resolved, trigger: nil, at: watermark)

@@ -63,14 +63,24 @@ public struct Standardizer: Sendable, Hashable {
         totalWeight > 0 ? (max(0, squaredDeviations[i]) / totalWeight).squareRoot() : 0
     }
 
+    /// Smallest spread a feature is divided by. A feature that barely varies (in transformed units) would
+    /// otherwise turn rounding noise into huge z-values and dominate every distance.
+    public static let minimumScale = 0.01
+
+    /// The divisor of feature `i`: its standard deviation, floored at ``minimumScale``; 0 before any spread.
+    func scale(_ i: Int) -> Double {
+        let sd = standardDeviation(i)
+        return sd > 1e-12 ? max(sd, Self.minimumScale) : 0
+    }
+
     /// Writes the standardised, weighted vector of `raw` into `z`. A feature with no spread yet maps to 0.
     public func transform(_ raw: [Double], into z: inout [Double]) {
         if z.count != dimensions {
             z = [Double](repeating: 0, count: dimensions)
         }
         for i in 0..<dimensions {
-            let sd = standardDeviation(i)
-            z[i] = sd > 1e-9 ? weights[i] * (transforms[i].apply(raw[i]) - means[i]) / sd : 0
+            let sd = scale(i)
+            z[i] = sd > 0 ? weights[i] * (transforms[i].apply(raw[i]) - means[i]) / sd : 0
         }
     }
 
@@ -78,7 +88,7 @@ public struct Standardizer: Sendable, Hashable {
     public func invert(_ z: [Double]) -> [Double] {
         (0..<dimensions).map { i in
             let unweighted = weights[i] > 0 ? z[i] / weights[i] : 0
-            return transforms[i].invert(unweighted * standardDeviation(i) + means[i])
+            return transforms[i].invert(unweighted * scale(i) + means[i])
         }
     }
 }
