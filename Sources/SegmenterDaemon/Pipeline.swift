@@ -470,6 +470,10 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         counters.events = 0
         counters.duplicates = 0
         counters.changes = 0
+        counters.reevaluated = 0
+        counters.reevaluationPasses = 0
+        let drift = segmentation.driftPerHour
+        let frozen = segmentation.frozen
         let names = segmentation.names
         let version = segmentation.version
         let inertia = segmentation.kmeans.inertia
@@ -484,6 +488,10 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             s.segmentNames = names
             s.modelVersion = version
             s.inertia = inertia
+            s.driftPerHour = drift
+            s.frozen = frozen
+            s.reevaluatedTotal += snapshot.reevaluated
+            s.reevaluationPasses += snapshot.reevaluationPasses
             s.recentChanges = snapshot.recent
             s.eventToChangeSecondsSamples.append(contentsOf: snapshot.eventToChange)
             if let commitSeconds {

@@ -25,6 +25,10 @@ public struct PipelineStatus: Sendable {
     public var segmentNames: [Int: String] = [:]
     public var modelVersion: Int64 = 0
     public var inertia: Double = 0
+    public var driftPerHour: Double = 0
+    public var frozen = false
+    public var reevaluatedTotal: Int64 = 0
+    public var reevaluationPasses: Int64 = 0
     public var outboxPending: Int64 = 0
     public var batches: Int64 = 0
     public var lastBatchCommitSeconds: Double = 0

@@ -50,6 +50,9 @@ public final class QueryService: @unchecked Sendable {
         var createdAt: String?
         var savedAt: String?
         var watermark: String?
+        var frozen: Bool
+        var sizeEntropy: Double
+        var driftPerHour: Double
         var features: [FeatureView]
     }
 
@@ -144,6 +147,8 @@ public final class QueryService: @unchecked Sendable {
                 updates: segmentation.kmeans.updates, createdAt: created.map(RFC3339.format),
                 savedAt: savedAt.map(RFC3339.format),
                 watermark: segmentation.watermark == .min ? nil : RFC3339.format(segmentation.watermark),
+                frozen: segmentation.frozen, sizeEntropy: Segmentation.sizeEntropy(try reader.segmentSizes()),
+                driftPerHour: segmentation.driftPerHour,
                 features: configuration.features.features.map {
                     FeatureView(name: $0.name, definition: $0.description, weight: $0.weight)
                 })

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import SegmenterCore
 import Synchronization
 
 /// The daemon's Prometheus metrics. Pull-based: the pipeline only updates its ``PipelineStatusBoard`` once per
@@ -19,6 +20,7 @@ public final class SegmenterMetrics: Sendable {
         var lagGauges: [String: Gauge] = [:]
         var segmentGauges: [String: Gauge] = [:]
         var cpuSeconds: Double = 0
+        var reevaluated: Int64 = 0
     }
 
     static let reasons = [
@@ -85,6 +87,22 @@ public final class SegmenterMetrics: Sendable {
             gauge("segmenter_model_version", "Version of the model in use").set(Double(current.modelVersion))
             gauge("segmenter_model_inertia", "Running mean squared distance of learned vectors to their center")
                 .set(current.inertia)
+            gauge("segmenter_model_size_entropy", "Entropy (nats) of segment sizes: log(k) when equal, 0 when collapsed")
+                .set(Segmentation.sizeEntropy(current.segmentSizes))
+            gauge("segmenter_model_drift_per_hour", "Mean distance centers moved per hour of event time")
+                .set(current.driftPerHour)
+            gauge("segmenter_model_frozen", "1 while the model is frozen (serving only)").set(current.frozen ? 1.0 : 0.0)
+            gauge("segmenter_changes_per_1000_events", "Segment changes per 1,000 consumed events since start")
+                .set(current.eventsTotal > 0 ? Double(current.changesTotal) * 1000 / Double(current.eventsTotal) : 0)
+            let reevaluated = current.reevaluatedTotal - seen.reevaluated
+            if reevaluated > 0 {
+                registry.makeCounter(name: "segmenter_reevaluated_customers_total",
+                                     help: "Customers re-evaluated under the current model (round robin)")
+                    .increment(by: reevaluated)
+                seen.reevaluated = current.reevaluatedTotal
+            }
+            gauge("segmenter_reevaluation_passes", "Completed round-robin passes over all stored customers")
+                .set(Double(current.reevaluationPasses))
             let ready = current.started && current.storeOpen && !current.assignedPartitions.isEmpty
             gauge("segmenter_ready", "1 when /readyz would answer 200").set(ready ? 1.0 : 0.0)
             processMetrics(&seen)
