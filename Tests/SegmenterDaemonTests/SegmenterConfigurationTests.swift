@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@testable import SegmenterDaemon
+
+@Suite("configuration")
+struct SegmenterConfigurationTests {
+    /// Loads `yaml` from a temporary file; returns the error's text, or nil when it loaded.
+    func problems(_ yaml: String, environment: [String: String] = [:]) throws -> String? {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("segmenter.yaml").path
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try SegmenterConfiguration.load(path: path, environment: environment)
+                return nil
+            } catch let error as ConfigurationError {
+                #expect(error.description.contains(path), "errors name the file")
+                return error.description
+            }
+        }
+    }
+
+    @Test("an unknown field is named, with the closest known field")
+    func unknownField() throws {
+        let text = try #require(try problems("kafka:\n  group: x\n"))
+        #expect(text.contains("kafka.group: unknown field"))
+        #expect(text.contains(#"did you mean "group_id""#))
+    }
+
+    @Test("text where a number is expected names the field and the value")
+    func wrongType() throws {
+        let text = try #require(try problems("store:\n  batch_size: lots\n"))
+        #expect(text.contains("store.batch_size") && text.contains("\"lots\""))
+    }
+
+    @Test("an out-of-range number names the field, the value and the range")
+    func outOfRange() throws {
+        let text = try #require(try problems("model:\n  k: 0\n"))
+        #expect(text.contains("model.k: 0 is out of range") && text.contains("1 to 1000"))
+    }
+
+    @Test("a value outside a fixed set lists the allowed ones")
+    func badChoice() throws {
+        let text = try #require(try problems("store:\n  synchronous: sometimes\n"))
+        #expect(text.contains("store.synchronous") && text.contains("sometimes") && text.contains("full, normal"))
+    }
+
+    @Test("a malformed listen address is named")
+    func badListen() throws {
+        let text = try #require(try problems("http:\n  listen: localhost\n"))
+        #expect(text.contains("http.listen") && text.contains("localhost"))
+    }
+
+    @Test("an unknown event type in a custom feature names the list entry")
+    func badEventType() throws {
+        let yaml = "features:\n  custom:\n    - name: clicks\n      kind: count\n      events: [clik]\n"
+        let text = try #require(try problems(yaml))
+        #expect(text.contains("features.custom[0].events") && text.contains("clik"))
+    }
+
+    @Test("a ratio of an undefined feature is refused")
+    func badRatio() throws {
+        let yaml = "features:\n  custom:\n    - name: r\n      kind: ratio\n      numerator: nope\n      denominator: orders_30d\n"
+        let text = try #require(try problems(yaml))
+        #expect(text.contains("\"nope\""))
+    }
+
+    @Test("a cache smaller than two batches is refused with both numbers")
+    func cacheTooSmall() throws {
+        let text = try #require(try problems("store:\n  batch_size: 1000\n  cache_size: 1500\n"))
+        #expect(text.contains("store.cache_size: 1500") && text.contains("2000"))
+    }
+
+    @Test("a file that is not YAML, or cannot be read, says so")
+    func unreadable() throws {
+        let text = try #require(try problems("kafka: [unclosed\n"))
+        #expect(text.contains("not valid YAML"))
+        #expect(throws: ConfigurationError.self) {
+            try SegmenterConfiguration.load(path: "/nonexistent/segmenter.yaml", environment: [:])
+        }
+    }
+
+    @Test("several mistakes are reported together")
+    func allAtOnce() throws {
+        let text = try #require(try problems("model:\n  k: 0\nstore:\n  batch_size: -1\n"))
+        #expect(text.contains("model.k") && text.contains("store.batch_size"))
+    }
+
+    @Test("environment variables override the file and flags override both")
+    func precedence() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("c.yaml").path
+            try "kafka:\n  bootstrap_servers: file:9092\nmodel:\n  k: 3\n".write(
+                toFile: path, atomically: true, encoding: .utf8)
+            let fromEnvironment = try SegmenterConfiguration.load(
+                path: path, environment: ["SEGMENTER_BROKERS": "env:9092", "SEGMENTER_MODEL__K": "8"])
+            #expect(fromEnvironment.kafka.bootstrapServers == "env:9092")
+            #expect(fromEnvironment.segmentation.kmeans.k == 8)
+            let fromFlags = try SegmenterConfiguration.load(
+                path: path, environment: ["SEGMENTER_MODEL__K": "8"], overrides: ["model.k": "4"])
+            #expect(fromFlags.segmentation.kmeans.k == 4)
+            #expect(fromFlags.kafka.bootstrapServers == "file:9092")
+        }
+    }
+
+    @Test("no file gives the documented defaults, and the example file loads unchanged")
+    func defaults() throws {
+        let c = try SegmenterConfiguration.load(path: nil, environment: [:])
+        #expect(c.kafka.eventTopics == ["events"] && c.kafka.changesTopic == "segment-changes")
+        #expect(c.kafka.deadLetterTopic == "segmenter-dlq" && c.kafka.groupID == "segmenter")
+        #expect(c.store.dataDirectory == "./segmenter-data" && c.http.port == 9464 && c.http.host == "127.0.0.1")
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("segmenter.example.yaml").path
+        let loaded = try SegmenterConfiguration.load(path: example, environment: [:])
+        #expect(loaded.segmentation.features == c.segmentation.features)
+        #expect(loaded.segmentation.kmeans == c.segmentation.kmeans)
+    }
+}
