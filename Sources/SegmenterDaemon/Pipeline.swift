@@ -19,7 +19,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private let logger: Logger
     public let status: PipelineStatusBoard
     private let store: StateStore
-    private let lock: DataDirectoryLock
+    /// Held from start until the pipeline has stopped and checkpointed.
+    private var lock: DataDirectoryLock?
     /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
     private var consumer: KafkaConsumer!
     private let producer: KafkaProducer
@@ -200,6 +201,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         try commitToKafka(force: true)
         try consumer.close()
         try store.checkpoint()
+        lock = nil
         if !inFlight.isEmpty {
             logger.warning("\(inFlight.count) outbox rows not yet delivered; they are re-sent on the next start")
         }

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import SegmenterCore
+import SegmenterKafka
+import SegmenterStore
+import Testing
+
+@testable import SegmenterDaemon
+
+/// The embedded broker's group timings (DESIGN §8): without them a second member or a restarted one stalls.
+let fastGroupProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+
+/// A broker on 127.0.0.1 with the daemon's three topics.
+func makeBroker(partitions: Int32 = 4) throws -> EmbeddedBroker {
+    try EmbeddedBroker(brokers: 1, topics: ["events": partitions, "segment-changes": 2, "segmenter-dlq": 1])
+}
+
+/// Produces (key, value) messages to `topic` and waits until every one is delivered.
+func produce(_ messages: [(key: [UInt8]?, value: [UInt8])], to topic: String = "events", broker: EmbeddedBroker)
+    throws
+{
+    let producer = try KafkaProducer(configuration: KafkaConfiguration(
+        bootstrapServers: broker.bootstrapServers, properties: ["compression.codec": "lz4", "linger.ms": "20"]))
+    for (i, message) in messages.enumerated() {
+        try producer.produce(topic: topic, key: message.key, value: message.value, token: UInt64(i))
+    }
+    try producer.flush(timeout: .seconds(60))
+    var delivered = 0
+    var failed = 0
+    let end = ContinuousClock.now + .seconds(30)
+    while delivered + failed < messages.count, ContinuousClock.now < end {
+        for report in producer.pollDeliveries(timeout: .milliseconds(50)) {
+            if report.error == nil { delivered += 1 } else { failed += 1 }
+        }
+    }
+    #expect(delivered == messages.count, "all test messages delivered (\(failed) failed)")
+}
+
+/// Generated events as Kafka messages keyed by customer id, and the number of valid events per customer.
+func generatedMessages(customers: Int, events: Int, seed: UInt64) -> ([(key: [UInt8]?, value: [UInt8])], [String: Int64]) {
+    var messages: [(key: [UInt8]?, value: [UInt8])] = []
+    var counts: [String: Int64] = [:]
+    for event in SyntheticShoppers(customers: customers, events: events, seed: seed) {
+        messages.append((Array(event.customerID.utf8), Array(event.jsonLine().utf8)))
+        counts[event.customerID, default: 0] += 1
+    }
+    return (messages, counts)
+}
+
+/// Reads every message of `topic` from the beginning (fresh group) until `count` arrived or the deadline passed.
+func readAll(_ topic: String, from broker: EmbeddedBroker, atLeast count: Int, within deadline: Duration = .seconds(60))
+    throws -> [KafkaMessage]
+{
+    let consumer = try KafkaConsumer(
+        configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers,
+                                          groupID: "reader-\(UUID().uuidString)", properties: fastGroupProperties),
+        rebalanceListener: nil)
+    try consumer.subscribe(topics: [topic])
+    var messages: [KafkaMessage] = []
+    let end = ContinuousClock.now + deadline
+    var quietSince = ContinuousClock.now
+    while ContinuousClock.now < end {
+        let batch = try consumer.poll(max: 10_000, timeout: .milliseconds(200))
+        messages += batch
+        if !batch.isEmpty { quietSince = .now }
+        if messages.count >= count, ContinuousClock.now - quietSince > .seconds(2) { break }
+    }
+    try consumer.close()
+    return messages
+}
+
+/// A configuration for tests: the broker, a data directory, fast group timings, loopback HTTP off by default.
+func testConfiguration(broker: EmbeddedBroker, dataDirectory: String, group: String = "segmenter",
+                       initSample: Int = 500) throws -> SegmenterConfiguration {
+    var c = try SegmenterConfiguration.load(path: nil, environment: [:])
+    c.kafka.bootstrapServers = broker.bootstrapServers
+    c.kafka.groupID = group
+    c.kafka.properties = fastGroupProperties
+    c.store.dataDirectory = dataDirectory
+    c.store.batchSize = 2_000
+    c.http.enabled = false
+    c.segmentation.kmeans.initSample = initSample
+    return c
+}
+
+/// Runs a pipeline on its own thread until `stop()`; `finish()` stops it and rethrows its error.
+final class RunningPipeline: @unchecked Sendable {
+    let pipeline: Pipeline
+    private let done = DispatchSemaphore(value: 0)
+    private var error: Error?
+
+    init(_ configuration: SegmenterConfiguration) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        pipeline = try Pipeline(configuration: configuration, logger: logger)
+        Thread { [self] in
+            do { try pipeline.run() } catch { self.error = error }
+            done.signal()
+        }.start()
+    }
+
+    func finish() throws {
+        pipeline.stop()
+        #expect(done.wait(timeout: .now() + 30) == .success, "the pipeline stops within 30 s")
+        if let error { throw error }
+    }
+}
+
+/// What a data directory holds, read through a read-only connection.
+struct StoreContents {
+    var counts: [String: Int64] = [:]
+    var offsets: [TopicPartitionKey: Int64] = [:]
+    var transitions: [String: [Transition]] = [:]
+    var outbox: Int64 = 0
+    var withoutSegment = 0
+
+    init(dataDirectory: String) throws {
+        let reader = try StoreReader(path: dataDirectory + "/" + Pipeline.databaseFileName)
+        try reader.forEachCustomer { customer in
+            counts[customer.customerID] = customer.eventCount
+            if customer.segmentID == nil { withoutSegment += 1 }
+        }
+        offsets = try reader.offsets()
+        outbox = try reader.outboxCount()
+        for id in counts.keys {
+            transitions[id] = try reader.transitions(customerID: id, limit: 1_000_000).reversed()
+        }
+    }
+
+    var consumed: Int64 { offsets.filter { $0.key.topic == "events" }.values.reduce(0, +) }
+}
+
+/// Waits until the stored offsets of `events` add up to `total` (every message consumed and committed).
+func waitUntilConsumed(_ total: Int, dataDirectories: [String], within deadline: Duration = .seconds(120)) throws
+    -> Bool
+{
+    let end = ContinuousClock.now + deadline
+    while ContinuousClock.now < end {
+        var sum: Int64 = 0
+        for directory in dataDirectories {
+            let path = directory + "/" + Pipeline.databaseFileName
+            guard FileManager.default.fileExists(atPath: path),
+                  let offsets = try? StoreReader(path: path).offsets() else { continue }
+            sum += offsets.filter { $0.key.topic == "events" }.values.reduce(0, +)
+        }
+        if sum >= Int64(total) { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return false
+}
+
+/// The `segmenter` executable built beside the test bundle.
+var segmenterExecutable: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segmenter")
+}
+
+/// `segmenter run` as a child process; killed in `deinit` if still running.
+final class DaemonProcess {
+    let process = Process()
+    let log: URL
+
+    init(configFile: String, logDirectory: URL, name: String) throws {
+        process.executableURL = segmenterExecutable
+        process.arguments = ["run", "--config", configFile, "--log-level", "warning"]
+        log = logDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(6)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func kill(_ signal: Int32) {
+        if process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for exit up to `timeout`; returns the exit status, or nil if still running.
+    func wait(_ timeout: Duration) -> Int32? {
+        let end = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < end { Thread.sleep(forTimeInterval: 0.05) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Writes a YAML configuration for a child daemon.
+func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = "segmenter", in directory: URL)
+    throws -> String
+{
+    let path = directory.appendingPathComponent("config-\(UUID().uuidString.prefix(6)).yaml").path
+    let yaml = """
+        kafka:
+          bootstrap_servers: \(broker.bootstrapServers)
+          group_id: \(group)
+          properties:
+            session.timeout.ms: "6000"
+            heartbeat.interval.ms: "500"
+        store:
+          data_dir: \(dataDirectory)
+          batch_size: 2000
+          batch_interval_ms: 50
+        model:
+          init_sample: 500
+        http:
+          enabled: false
+        """
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
