@@ -12,7 +12,8 @@ let fastGroupProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms"
 
 /// A broker on 127.0.0.1 with the daemon's three topics.
 func makeBroker(partitions: Int32 = 4) throws -> EmbeddedBroker {
-    try EmbeddedBroker(brokers: 1, topics: ["events": partitions, "segment-changes": 2, "segmenter-dlq": 1])
+    // segment-changes gets as many partitions as events: the mock cluster keeps only ~5 MB per partition.
+    try EmbeddedBroker(brokers: 1, topics: ["events": partitions, "segment-changes": partitions, "segmenter-dlq": 1])
 }
 
 /// Produces (key, value) messages to `topic` and waits until every one is delivered.
@@ -130,6 +131,15 @@ struct StoreContents {
     var consumed: Int64 { offsets.filter { $0.key.topic == "events" }.values.reduce(0, +) }
 }
 
+/// The sum of stored `events` offsets: how many messages the data directory has consumed (cheap to read).
+func storedConsumed(_ dataDirectory: String) -> Int64 {
+    let path = dataDirectory + "/" + Pipeline.databaseFileName
+    guard FileManager.default.fileExists(atPath: path), let offsets = try? StoreReader(path: path).offsets() else {
+        return 0
+    }
+    return offsets.filter { $0.key.topic == "events" }.values.reduce(0, +)
+}
+
 /// Waits until the stored offsets of `events` add up to `total` (every message consumed and committed).
 func waitUntilConsumed(_ total: Int, dataDirectories: [String], within deadline: Duration = .seconds(120)) throws
     -> Bool
@@ -161,7 +171,7 @@ final class DaemonProcess {
 
     init(configFile: String, logDirectory: URL, name: String) throws {
         process.executableURL = segmenterExecutable
-        process.arguments = ["run", "--config", configFile, "--log-level", "warning"]
+        process.arguments = ["run", "--config", configFile, "--log-level", "info"]
         log = logDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -179,6 +189,16 @@ final class DaemonProcess {
         let end = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < end { Thread.sleep(forTimeInterval: 0.05) }
         return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Waits until the daemon logs that it consumes (its signal handlers are installed by then).
+    func waitUntilStarted(within timeout: Duration = .seconds(30)) -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end, process.isRunning {
+            if output.contains("consuming") { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
