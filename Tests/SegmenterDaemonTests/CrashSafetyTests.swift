@@ -29,7 +29,7 @@ struct CrashSafetyTests {
                 Thread.sleep(forTimeInterval: Double(50 + rng.next() % 350) / 1_000)
                 daemon.kill(SIGKILL)
                 #expect(daemon.wait(.seconds(10)) != nil)
-                consumedAtKill.appendstoredConsumed(data)
+                consumedAtKill.append(storedConsumed(data))
             }
             #expect(consumedAtKill.last ?? 0 < Int64(messages.count), "the kills happened while consuming: \(consumedAtKill)")
             let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "final")
