@@ -15,6 +15,7 @@ public struct CustomerState: Sendable, Hashable {
     public internal(set) var lastEventAt: Int64
     var sessionKey: UInt64
     var sessionHasCart: Bool
+    /// A purchase followed the session's first `add_to_cart`.
     var sessionHasPurchase: Bool
     var recentEventIDs: [UInt64]
     var recentNext: Int
@@ -96,9 +97,7 @@ public struct CustomerState: Sendable, Hashable {
             case .cartAbandonment(let slot):
                 if event.type == .addToCart, !sessionHasCart {
                     slots[slot] += 1
-                    if !sessionHasPurchase {
-                        slots[slot + 1] += 1
-                    }
+                    slots[slot + 1] += 1
                 } else if event.type == .purchase, sessionHasCart, !sessionHasPurchase {
                     slots[slot + 1] -= 1
                 }
@@ -125,7 +124,8 @@ public struct CustomerState: Sendable, Hashable {
         }
         if event.type == .addToCart {
             sessionHasCart = true
-        } else if event.type == .purchase {
+        } else if event.type == .purchase, sessionHasCart {
+            // Only a purchase after the cart rescues it: buying first and then leaving a cart is abandonment.
             sessionHasPurchase = true
         }
     }

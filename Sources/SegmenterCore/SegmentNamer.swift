@@ -54,19 +54,22 @@ public enum SegmentNamer {
             }
         }
         scored.sort { ($0.score, $1.center, $1.archetype) > ($1.score, $0.center, $0.archetype) }
-        var names: [Int: String] = [:]
+        // Overridden centers take no archetype, and no archetype name a user gave to another center, so that
+        // generated names never collide with overrides.
+        var names = overrides.filter { id, _ in centers.contains { $0.id == id } }
+        let overrideNames = Set(names.values)
         var usedArchetypes: Set<Int> = []
         for entry in scored where entry.score > 0.25 {
             let id = centers[entry.center].id
-            guard names[id] == nil, !usedArchetypes.contains(entry.archetype) else { continue }
-            names[id] = archetypes[entry.archetype].name
+            let name = archetypes[entry.archetype].name
+            guard names[id] == nil, !usedArchetypes.contains(entry.archetype), !overrideNames.contains(name) else {
+                continue
+            }
+            names[id] = name
             usedArchetypes.insert(entry.archetype)
         }
         for center in centers where names[center.id] == nil {
             names[center.id] = "Segment \(center.id)"
-        }
-        for (id, name) in overrides where names[id] != nil {
-            names[id] = name
         }
         return names
     }

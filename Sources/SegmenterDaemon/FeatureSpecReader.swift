@@ -13,6 +13,18 @@ enum FeatureSpecReader {
         ])
         for entry in section.list("custom") {
             guard let feature = readFeature(entry, defaultHalfLife: halfLife) else { continue }
+            // Checked here rather than left to FeatureSpec.problems() so the message names the field in the file.
+            if case .ratio(let numerator, let denominator) = feature.kind {
+                let earlier = spec.features[..<(spec.index(of: feature.name) ?? spec.features.count)].map(\.name)
+                let unknown = [("numerator", numerator), ("denominator", denominator)].filter {
+                    !earlier.contains($0.1)
+                }
+                for (key, operand) in unknown {
+                    entry.report("\(entry.field(key)): \"\(operand)\" is not a feature defined before this one; "
+                        + "features are " + spec.features.map(\.name).joined(separator: ", "))
+                }
+                if !unknown.isEmpty { continue }
+            }
             if let existing = spec.index(of: feature.name) {
                 spec.features[existing] = feature
             } else {
