@@ -5,7 +5,8 @@
 public enum SegmentNamer {
     struct Archetype {
         let name: String
-        let direction: [String: Double]
+        /// Ordered pairs, not a dictionary: the sum must be taken in the same order in every process.
+        let direction: KeyValuePairs<String, Double>
     }
 
     static let archetypes: [Archetype] = [

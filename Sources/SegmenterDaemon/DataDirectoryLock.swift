@@ -5,6 +5,7 @@ import Foundation
 /// The kernel releases it when the process dies, `kill -9` included.
 public final class DataDirectoryLock {
     private let descriptor: Int32
+    private var held = true
 
     /// Takes the lock, or returns nil when another process holds it.
     public init?(dataDirectory: String) throws {
@@ -21,8 +22,15 @@ public final class DataDirectoryLock {
         descriptor = fd
     }
 
-    deinit {
+    /// Gives the lock up before the owner goes away (a stopped pipeline no longer needs it).
+    public func release() {
+        guard held else { return }
+        held = false
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    deinit {
+        release()
     }
 }

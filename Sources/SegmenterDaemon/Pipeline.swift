@@ -20,13 +20,17 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     public let status: PipelineStatusBoard
     private let store: StateStore
     /// Held from start until the pipeline has stopped and checkpointed.
-    private var lock: DataDirectoryLock?
+    private let lock: DataDirectoryLock
     /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
     private var consumer: KafkaConsumer!
     private let producer: KafkaProducer
     private let decoder: EventDecoder
     private var segmentation: Segmentation
-    private let stopRequested = Atomic<Bool>(false)
+    /// Set by `stop()` from any thread. A lock-guarded Bool, not an `Atomic`: a noncopyable stored property in this
+    /// class's throwing init crashes the Swift 6.3.1 optimiser in release builds.
+    private var stopFlag = false
+    private let stopLock = NSLock()
+    private var stopRequested: Bool { stopLock.withLock { stopFlag } }
 
     private var cache: LRUCache<String, CustomerRecord>
     private var dirty: Set<String> = []
@@ -86,12 +90,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
         let path = URL(fileURLWithPath: configuration.store.dataDirectory)
             .appendingPathComponent(Self.databaseFileName).path
-        guard let lock = try DataDirectoryLock(dataDirectory: configuration.store.dataDirectory) else {
-            throw CommandError(
-                "another segmenter process is using \(configuration.store.dataDirectory): stop it first, or give "
-                    + "this instance its own --data-dir (each instance of a consumer group needs its own)")
-        }
-        self.lock = lock
+        lock = try Self.lockDataDirectory(configuration.store.dataDirectory)
         store = try StateStore(
             path: path, options: StoreOptions(synchronous: configuration.store.synchronousFull ? .full : .normal))
         segmentation = try Self.loadSegmentation(store: store, configuration: configuration, path: path)
@@ -115,6 +114,16 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         producer = try KafkaProducer(configuration: producerConfiguration)
         consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: self)
         status.update { $0.storeOpen = true }
+    }
+
+    /// Takes the data directory's lock or explains that another process holds it.
+    static func lockDataDirectory(_ directory: String) throws -> DataDirectoryLock {
+        guard let lock = try DataDirectoryLock(dataDirectory: directory) else {
+            throw CommandError(
+                "another segmenter process is using \(directory): stop it first, or give this instance its own "
+                    + "--data-dir (each instance of a consumer group needs its own)")
+        }
+        return lock
     }
 
     /// Restores the model from the store, refusing a data directory built with different features.
@@ -156,7 +165,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     /// Asks the loop to finish its batch, commit, flush and return.
     public func stop() {
-        stopRequested.store(true, ordering: .relaxed)
+        stopLock.withLock { stopFlag = true }
     }
 
     /// Runs until ``stop()``; throws on a failure that must stop the daemon (the store cannot commit, Kafka
@@ -170,7 +179,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             "kafka.topics": "\(configuration.kafka.eventTopics.joined(separator: ","))",
             "kafka.group_id": "\(configuration.kafka.groupID)",
         ])
-        while !stopRequested.load(ordering: .relaxed) {
+        while !stopRequested {
             let interval = Duration.milliseconds(configuration.store.batchIntervalMilliseconds)
             let timeout: Duration
             if let started = batchStarted {
@@ -203,7 +212,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         try commitToKafka(force: true)
         try consumer.close()
         try store.checkpoint()
-        lock = nil
+        lock.release()
         if !inFlight.isEmpty {
             logger.warning("\(inFlight.count) outbox rows not yet delivered; they are re-sent on the next start")
         }
@@ -347,7 +356,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let stored = try store.customers(afterID: reevaluationCursor, limit: count)
         for row in stored {
             var record = try cache.peek(row.customerID) ?? evictedDirty[row.customerID] ?? record(from: row)
-            if let change = segmentation.reevaluate(&record, cause: .model, learn: true) {
+            if let change = segmentation.reevaluate(&record, learn: true) {
                 keep(record)
                 add(change, partition: record.partition, trigger: nil)
             }
@@ -380,19 +389,22 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         var reply: @Sendable (Result<String, Error>) -> Void
     }
 
-    private let commands = Mutex<[PendingCommand]>([])
+    // An NSLock rather than a Mutex: a noncopyable stored property in this class's throwing init crashes the
+    // Swift 6.3.1 optimiser (CopyPropagation) in release builds.
+    private var commands: [PendingCommand] = []
+    private let commandsLock = NSLock()
     private var replies: [(@Sendable (Result<String, Error>) -> Void, Result<String, Error>)] = []
 
     /// Queues an operator command for the pipeline thread; `reply` is called once the batch carrying its effect
     /// has committed (or with the error that prevented it).
     public func submit(_ command: ModelCommand, reply: @escaping @Sendable (Result<String, Error>) -> Void) {
-        commands.withLock { $0.append(PendingCommand(command: command, reply: reply)) }
+        commandsLock.withLock { commands.append(PendingCommand(command: command, reply: reply)) }
     }
 
     private func applyCommands() throws {
-        let pending = commands.withLock { queue in
-            defer { queue.removeAll() }
-            return queue
+        let pending = commandsLock.withLock {
+            defer { commands.removeAll() }
+            return commands
         }
         for item in pending {
             let result = Result {
@@ -577,7 +589,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             retryDelay = .milliseconds(500)
         }
         let idleSweepDue = configuration.clock == .wall && ContinuousClock.now - lastIdleSweep >= .seconds(1)
-        let commandsWaiting = commands.withLock { !$0.isEmpty }
+        let commandsWaiting = commandsLock.withLock { !commands.isEmpty }
         if batchStarted == nil,
            commandsWaiting || idleSweepDue || (!delivered.isEmpty && (delivered.count >= 1_000 || inFlight.isEmpty))
         {

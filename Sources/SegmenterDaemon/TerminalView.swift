@@ -61,7 +61,8 @@ public struct TerminalView: Service {
             let size = s.segmentSizes[id] ?? 0
             let name = s.segmentNames[id] ?? "Segment \(id)"
             let bar = String(repeating: "█", count: Int(30 * Double(size) / Double(total)))
-            out += String(format: "%3d %-26@ %8lld  ", id, name, size) + bar + "\n"
+            let padded = String(name.prefix(26)) + String(repeating: " ", count: max(0, 26 - name.count))
+            out += String(format: "%3d ", id) + padded + String(format: " %8lld  ", size) + bar + "\n"
         }
         out += "\nlatest changes\n"
         for change in s.recentChanges.suffix(8).reversed() {
