@@ -12,11 +12,17 @@ public struct CustomerRecord: Sendable, Hashable {
     public var transitionSeq: Int64
     /// Exact number of events applied (duplicates and rejected events excluded).
     public var eventCount: Int64
+    /// When ageing alone would next move the customer (see ``Segmentation/refreshTimer(_:)``).
+    public var timerDueAt: Int64?
+    /// The segment the timer was computed for; nil when unknown (e.g. loaded from the store), which forces a
+    /// recomputation.
+    public var timerSegment: Int?
 
     public init(
         customerID: String, partition: Int32, state: CustomerState, segmentID: Int? = nil,
-        segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0
+        segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0, timerDueAt: Int64? = nil
     ) {
+        self.timerDueAt = timerDueAt
         self.customerID = customerID
         self.partition = partition
         self.state = state

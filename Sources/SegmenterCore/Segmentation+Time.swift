@@ -3,14 +3,29 @@ import Foundation
 /// Time and model changes as first-class causes of moves (issue #8): timers for customers whose features age,
 /// freezing, full retraining with id-preserving matching, and quality measures.
 extension Segmentation {
-    /// Probes of a customer's future double from an hour to about a year (14 probes); the bracket where the
+    /// Probes of a customer's future double from six hours to about 250 days (11 probes); the bracket where the
     /// assignment first changes is then narrowed by bisection to an hour. Ageing is smooth (decays and recency),
-    /// so a move found this way is within an hour of the true crossing.
-    static let firstProbeMs: Int64 = 3_600_000
-    static let probeCount = 14
+    /// so a move found this way is within an hour of the true crossing (a move within the first six hours is
+    /// found at the six-hour probe).
+    static let firstProbeMs: Int64 = 6 * 3_600_000
+    static let resolutionMs: Int64 = 3_600_000
+    static let probeCount = 11
+
+    /// Keeps the customer's timer up to date cheaply: it is recomputed only when there is none, when it is due,
+    /// or when the customer changed segment since it was computed. Otherwise the timer stays — new events usually
+    /// postpone ageing, and a timer that fires early finds no move and is recomputed then.
+    public mutating func refreshTimer(_ record: inout CustomerRecord) {
+        if let due = record.timerDueAt, due > watermark, record.timerSegment != nil,
+           record.timerSegment == record.segmentID
+        {
+            return
+        }
+        record.timerDueAt = timerDue(for: record)
+        record.timerSegment = record.segmentID
+    }
 
     /// The earliest event time at which ageing alone (no new event, current model) would move the customer out
-    /// of their segment, probed up to about a year ahead; nil when nothing would move them.
+    /// of their segment, probed up to about 250 days ahead; nil when nothing would move them.
     public mutating func timerDue(for record: CustomerRecord) -> Int64? {
         guard kmeans.isInitialised, let current = record.segmentID, record.eventCount > 0 else { return nil }
         let from = max(watermark, record.state.lastEventAt)
@@ -20,7 +35,7 @@ extension Segmentation {
             let time = from + offset
             if moves(record, from: current, at: time) {
                 var moved = time
-                while moved - stays > Self.firstProbeMs {
+                while moved - stays > Self.resolutionMs {
                     let middle = stays + (moved - stays) / 2
                     if moves(record, from: current, at: middle) { moved = middle } else { stays = middle }
                 }

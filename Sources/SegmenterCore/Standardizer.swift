@@ -15,6 +15,9 @@ public struct Standardizer: Sendable, Hashable {
     public internal(set) var squaredDeviations: [Double]
     /// Weight an observation keeps after one more arrives.
     let keep: Double
+    /// `weight / scale` per feature (0 without spread), kept up to date by `observe`: `transform` runs many times
+    /// per observation (timer probes), so it multiplies instead of taking square roots.
+    private(set) var factors: [Double]
 
     public var dimensions: Int { transforms.count }
 
@@ -24,6 +27,7 @@ public struct Standardizer: Sendable, Hashable {
         self.weights = weights
         self.forgettingHalfLife = forgettingHalfLife
         keep = forgettingHalfLife.map { exp2(-1 / $0) } ?? 1
+        factors = [Double](repeating: 0, count: transforms.count)
         totalWeight = 0
         means = [Double](repeating: 0, count: transforms.count)
         squaredDeviations = [Double](repeating: 0, count: transforms.count)
@@ -44,6 +48,14 @@ public struct Standardizer: Sendable, Hashable {
         self.totalWeight = totalWeight
         self.means = means
         self.squaredDeviations = squaredDeviations
+        refreshFactors()
+    }
+
+    private mutating func refreshFactors() {
+        for i in 0..<transforms.count {
+            let sd = scale(i)
+            factors[i] = sd > 0 ? weights[i] / sd : 0
+        }
     }
 
     /// Adds one raw vector to the running statistics.
@@ -56,6 +68,7 @@ public struct Standardizer: Sendable, Hashable {
             means[i] += delta * rate
             squaredDeviations[i] = squaredDeviations[i] * keep + delta * (x - means[i])
         }
+        refreshFactors()
     }
 
     /// Standard deviation of feature `i` in transformed units.
@@ -79,8 +92,7 @@ public struct Standardizer: Sendable, Hashable {
             z = [Double](repeating: 0, count: dimensions)
         }
         for i in 0..<dimensions {
-            let sd = scale(i)
-            z[i] = sd > 0 ? weights[i] * (transforms[i].apply(raw[i]) - means[i]) / sd : 0
+            z[i] = factors[i] * (transforms[i].apply(raw[i]) - means[i])
         }
     }
 

@@ -305,7 +305,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             customerID: stored.customerID, partition: stored.partition,
             state: try CustomerState(encoded: stored.state, layout: segmentation.layout),
             segmentID: stored.segmentID, segmentSince: stored.segmentSince, transitionSeq: stored.transitionSeq,
-            eventCount: stored.eventCount)
+            eventCount: stored.eventCount, timerDueAt: stored.timerDueAt)
     }
 
     private func keep(_ record: CustomerRecord) {
@@ -375,6 +375,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let due = try store.customersDue(before: segmentation.watermark + 1, limit: 5_000)
         for row in due {
             var record = try cache.peek(row.customerID) ?? evictedDirty[row.customerID] ?? record(from: row)
+            record.timerDueAt = nil
             if let change = segmentation.reevaluate(&record, cause: .timer, learn: false) {
                 add(change, partition: record.partition, trigger: nil)
             }
@@ -435,12 +436,14 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         modelChangedByCommand = false
         for id in dirty {
-            guard let record = cache.peek(id) ?? evictedDirty[id] else { continue }
+            guard var record = cache.peek(id) ?? evictedDirty[id] else { continue }
+            segmentation.refreshTimer(&record)
+            if cache.contains(id) { cache.put(id, record) } else { evictedDirty[id] = record }
             batch.customers.append(StoredCustomer(
                 customerID: record.customerID, partition: record.partition, state: record.state.encoded(),
                 segmentID: record.segmentID, segmentSince: record.segmentSince,
                 transitionSeq: record.transitionSeq, eventCount: record.eventCount,
-                lastEventAt: record.state.lastEventAt, timerDueAt: segmentation.timerDue(for: record)))
+                lastEventAt: record.state.lastEventAt, timerDueAt: record.timerDueAt))
         }
         let now = Self.wallClock()
         let model = StoredModel(version: segmentation.version, savedAt: now, blob: segmentation.snapshot().encoded())

@@ -55,7 +55,6 @@ public final class Replay {
     private var cursor = 0
     private var batchEvents = 0
     private var touched: Set<Int> = []
-    private var timerDue: [Int64?] = []
     private var timers = TimeOrderedQueue()
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
@@ -123,7 +122,6 @@ public final class Replay {
             position = customers.count
             index[event.customerID] = position
             customers.append(segmentation.newRecord(customerID: event.customerID, partition: 0))
-            timerDue.append(nil)
         }
         switch segmentation.apply(event, to: &customers[position]) {
         case .duplicate:
@@ -145,9 +143,9 @@ public final class Replay {
         try reevaluateRoundRobin(&summary)
         try fireTimers(&summary)
         for position in touched.sorted() {
-            let due = segmentation.timerDue(for: customers[position])
-            timerDue[position] = due
-            if let due { timers.push(time: due, index: position) }
+            let before = customers[position].timerDueAt
+            segmentation.refreshTimer(&customers[position])
+            if let due = customers[position].timerDueAt, due != before { timers.push(time: due, index: position) }
         }
         touched.removeAll(keepingCapacity: true)
     }
@@ -155,8 +153,8 @@ public final class Replay {
     private func fireTimers(_ summary: inout Summary) throws {
         while let next = timers.first, next.time <= segmentation.watermark {
             _ = timers.pop()
-            guard timerDue[next.index] == next.time else { continue }
-            timerDue[next.index] = nil
+            guard customers[next.index].timerDueAt == next.time else { continue }
+            customers[next.index].timerDueAt = nil
             if let change = segmentation.reevaluate(&customers[next.index], cause: .timer, learn: false) {
                 try emit(change, &summary)
             }
