@@ -15,7 +15,8 @@ struct CrashSafetyTests {
             let (messages, expected) = generatedMessages(customers: 5_000, events: 250_000, seed: 13)
             try produce(messages, broker: broker)
             let data = directory.appendingPathComponent("data").path
-            let config = try writeConfig(broker: broker, dataDirectory: data, in: directory)
+            // Small batches: many commits to crash between, and a pace the five kills can keep up with.
+            let config = try writeConfig(broker: broker, dataDirectory: data, batchSize: 300, in: directory)
             var rng = SplitMix64(seed: 77)
             var consumedAtKill: [Int64] = []
             for round in 0..<5 {
@@ -26,11 +27,12 @@ struct CrashSafetyTests {
                 while ContinuousClock.now < end, storedConsumed(data) <= before {
                     Thread.sleep(forTimeInterval: 0.1)
                 }
-                Thread.sleep(forTimeInterval: Double(50 + rng.next() % 350) / 1_000)
+                Thread.sleep(forTimeInterval: Double(20 + rng.next() % 150) / 1_000)
                 daemon.kill(SIGKILL)
                 #expect(daemon.wait(.seconds(10)) != nil)
                 consumedAtKill.append(storedConsumed(data))
             }
+            print("consumed at each kill: \(consumedAtKill) of \(messages.count)")
             #expect(consumedAtKill.last ?? 0 < Int64(messages.count), "the kills happened while consuming: \(consumedAtKill)")
             let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "final")
             #expect(daemon.waitUntilStarted(), "started: \(daemon.output.suffix(500))")

@@ -212,8 +212,8 @@ final class DaemonProcess {
 }
 
 /// Writes a YAML configuration for a child daemon.
-func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = "segmenter", in directory: URL)
-    throws -> String
+func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = "segmenter", batchSize: Int = 2_000,
+                 in directory: URL) throws -> String
 {
     let path = directory.appendingPathComponent("config-\(UUID().uuidString.prefix(6)).yaml").path
     let yaml = """
@@ -225,7 +225,7 @@ func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = 
             heartbeat.interval.ms: "500"
         store:
           data_dir: \(dataDirectory)
-          batch_size: 2000
+          batch_size: \(batchSize)
           batch_interval_ms: 50
         model:
           init_sample: 500
