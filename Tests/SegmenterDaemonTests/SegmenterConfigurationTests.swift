@@ -116,3 +116,27 @@ struct SegmenterConfigurationTests {
         #expect(loaded.segmentation.kmeans == c.segmentation.kmeans)
     }
 }
+
+@Suite("configuration schema and reader agree")
+struct ConfigurationSchemaAgreementTests {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("schemas/examples/config")
+
+    @Test("every valid schema example loads, and the daemon refuses every invalid one")
+    func schemaExamples() throws {
+        for kind in ["valid", "invalid"] {
+            let directory = folder.appendingPathComponent(kind)
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
+            #expect(!files.isEmpty)
+            for file in files {
+                let path = directory.appendingPathComponent(file).path
+                do {
+                    _ = try SegmenterConfiguration.load(path: path, environment: [:])
+                    #expect(kind == "valid", "\(file) is invalid for the schema but the daemon accepted it")
+                } catch let error as ConfigurationError {
+                    #expect(kind == "invalid", "\(file) is valid for the schema but the daemon said: \(error)")
+                }
+            }
+        }
+    }
+}
