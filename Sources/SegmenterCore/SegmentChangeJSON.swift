@@ -1,7 +1,8 @@
 import Foundation
 
 extension SegmentChange {
-    /// The change as one line of JSON in the `segment-changes` format (DESIGN §3, `schemas/segment-change.schema.json`).
+    /// The change as one line of JSON in the `segment-changes` format (DESIGN §3,
+    /// `schemas/segment-change.schema.json`).
     /// Feature values are written with up to 6 significant digits: enough for campaigns, and stable across runs.
     public func jsonLine(emittedAt: Int64) -> String {
         var out = "{\"event_id\":"

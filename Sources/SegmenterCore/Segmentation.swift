@@ -81,7 +81,8 @@ public struct Segmentation: Sendable {
     public init(configuration: SegmentationConfiguration) {
         self.configuration = configuration
         layout = FeatureLayout(spec: configuration.features)
-        standardizer = Standardizer(spec: configuration.features, forgettingHalfLife: configuration.standardizerHalfLife)
+        standardizer = Standardizer(
+            spec: configuration.features, forgettingHalfLife: configuration.standardizerHalfLife)
         kmeans = MiniBatchKMeans(configuration: configuration.kmeans, dimensions: layout.dimensions)
         watermark = .min
         version = 0

@@ -73,7 +73,8 @@ struct ConfigReader {
             return fallback
         }
         guard range.contains(number) else {
-            report("\(field(key)): \(number) is out of range; use a value from \(range.lowerBound) to \(range.upperBound)")
+            report("\(field(key)): \(number) is out of range; "
+                + "use a value from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
         return number
@@ -86,7 +87,8 @@ struct ConfigReader {
             return fallback
         }
         guard range.contains(number) else {
-            report("\(field(key)): \(number) is out of range; use a value from \(range.lowerBound) to \(range.upperBound)")
+            report("\(field(key)): \(number) is out of range; "
+                + "use a value from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
         return number

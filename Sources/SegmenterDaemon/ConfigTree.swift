@@ -11,7 +11,8 @@ indirect enum ConfigTree: Sendable, Equatable {
 
     static func == (a: ConfigTree, b: ConfigTree) -> Bool {
         switch (a, b) {
-        case (.map(let x), .map(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case (.map(let x), .map(let y)):
+            x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case (.list(let x), .list(let y)): x == y
         case (.scalar(let x), .scalar(let y)): x == y
         case (.null, .null): true

@@ -75,21 +75,7 @@ public final class EventStreamProducer: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let thread = Thread { [self] in
-                    do {
-                        _ = try produceAll()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "segmenter-generator"
-                thread.start()
-            }
-        } onGracefulShutdown: {
-            self.stop()
-        }
+        try await runBlockingService(
+            threadName: "segmenter-generator", work: { [self] in _ = try produceAll() }, stop: { [self] in stop() })
     }
 }

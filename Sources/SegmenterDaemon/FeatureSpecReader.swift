@@ -64,7 +64,8 @@ enum FeatureSpecReader {
             kind = .sum(property: entry.choice("property", default: .value, numericProperties),
                         types: events, halfLifeDays: halfLife)
         case "sessions": kind = .sessions(halfLifeDays: halfLife)
-        case "days_since": kind = .daysSince(types: events, capDays: entry.double("cap_days", default: 365, in: 0.001...36_500))
+        case "days_since":
+            kind = .daysSince(types: events, capDays: entry.double("cap_days", default: 365, in: 0.001...36_500))
         case "ratio":
             kind = .ratio(numerator: entry.string("numerator", default: ""),
                           denominator: entry.string("denominator", default: ""))

@@ -26,7 +26,8 @@ public enum HTTPServer {
             if !s.started { problems.append("the pipeline has not started consuming") }
             if s.assignedPartitions.isEmpty { problems.append("no partitions are assigned to this instance") }
             if s.totalLag > Int64(configuration.http.readyMaxLag) {
-                problems.append("consumer lag \(s.totalLag) is above http.ready_max_lag \(configuration.http.readyMaxLag)")
+                problems.append(
+                    "consumer lag \(s.totalLag) is above http.ready_max_lag \(configuration.http.readyMaxLag)")
             }
             return problems.isEmpty
                 ? json(.ok, ["status": "ready"])

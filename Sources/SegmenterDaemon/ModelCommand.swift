@@ -42,11 +42,8 @@ public enum ModelAdministration {
             while true {
                 let page = try store.customers(afterID: after, limit: 10_000)
                 for row in page {
-                    let record = try fresher(row.customerID) ?? CustomerRecord(
-                        customerID: row.customerID, partition: row.partition,
-                        state: CustomerState(encoded: row.state, layout: segmentation.layout),
-                        segmentID: row.segmentID, segmentSince: row.segmentSince, transitionSeq: row.transitionSeq,
-                        eventCount: row.eventCount)
+                    let record = try fresher(row.customerID)
+                        ?? CustomerRecord(stored: row, layout: segmentation.layout)
                     vectors.append(segmentation.standardisedVector(of: record))
                 }
                 guard page.count == 10_000 else { break }

@@ -15,7 +15,8 @@ enum ModelRoutes {
         }
         router.post("/v1/model/rollback/:version") { _, context in
             guard let version = context.parameters.get("version").flatMap(Int64.init) else {
-                return HTTPServer.json(.badRequest, ["error": "the version must be a whole number: /v1/model/rollback/3"])
+                return HTTPServer.json(
+                    .badRequest, ["error": "the version must be a whole number: /v1/model/rollback/3"])
             }
             return await run(.rollback(version: version), submit)
         }

@@ -5,7 +5,8 @@ import SegmenterKafka
 import SegmenterStore
 import Synchronization
 
-/// The daemon's loop (DESIGN §1): poll a batch → decode → apply → assign → learn → ONE SQLite transaction with
+/// The daemon's loop (DESIGN §1): poll a batch → decode → apply → assign → learn → ONE SQLite transaction
+/// with
 /// the customers, the outbox, the model and the next offsets → publish the outbox → commit offsets to Kafka.
 ///
 /// SQLite is the source of truth: on every assignment the consumer starts from the offsets stored with the state,
@@ -301,11 +302,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     }
 
     private func record(from stored: StoredCustomer) throws -> CustomerRecord {
-        CustomerRecord(
-            customerID: stored.customerID, partition: stored.partition,
-            state: try CustomerState(encoded: stored.state, layout: segmentation.layout),
-            segmentID: stored.segmentID, segmentSince: stored.segmentSince, transitionSeq: stored.transitionSeq,
-            eventCount: stored.eventCount, timerDueAt: stored.timerDueAt)
+        try CustomerRecord(stored: stored, layout: segmentation.layout)
     }
 
     private func keep(_ record: CustomerRecord) {

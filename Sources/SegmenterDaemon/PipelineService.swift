@@ -13,21 +13,7 @@ public struct PipelineService: Service {
 
     public func run() async throws {
         let pipeline = self.pipeline
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let thread = Thread {
-                    do {
-                        try pipeline.run()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "segmenter-pipeline"
-                thread.start()
-            }
-        } onGracefulShutdown: {
-            pipeline.stop()
-        }
+        try await runBlockingService(
+            threadName: "segmenter-pipeline", work: { try pipeline.run() }, stop: { pipeline.stop() })
     }
 }

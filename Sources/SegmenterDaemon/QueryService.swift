@@ -105,11 +105,7 @@ public final class QueryService: @unchecked Sendable {
             guard let stored = try reader.customer(id) else {
                 throw NotFound(message: "no customer \"\(id)\": no valid event for this customer_id has been applied")
             }
-            let record = CustomerRecord(
-                customerID: stored.customerID, partition: stored.partition,
-                state: try CustomerState(encoded: stored.state, layout: segmentation.layout),
-                segmentID: stored.segmentID, segmentSince: stored.segmentSince,
-                transitionSeq: stored.transitionSeq, eventCount: stored.eventCount)
+            let record = try CustomerRecord(stored: stored, layout: segmentation.layout)
             let features = Dictionary(
                 segmentation.features(of: record).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             func ref(_ id: Int?) -> SegmentRef? { id.map { SegmentRef(id: $0, name: segmentation.name(of: $0)) } }

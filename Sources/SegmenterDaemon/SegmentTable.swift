@@ -22,7 +22,8 @@ public enum SegmentTable {
         let features = segmentation.configuration.features.features
         let featureWidth = max(22, features.map(\.name.count).max() ?? 0)
         let columnWidth = 10
-        lines.append(pad("feature", featureWidth) + profiles.map { pad("#\($0.id)", columnWidth, right: true) }.joined())
+        lines.append(
+            pad("feature", featureWidth) + profiles.map { pad("#\($0.id)", columnWidth, right: true) }.joined())
         for (i, feature) in features.enumerated() where feature.weight > 0 {
             lines.append(pad(feature.name, featureWidth)
                 + profiles.map { pad(format($0.profile[i]), columnWidth, right: true) }.joined())

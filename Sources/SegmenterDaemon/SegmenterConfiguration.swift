@@ -74,7 +74,8 @@ public struct SegmenterConfiguration: Sendable {
             source = path
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError(
-                    source: path, problems: ["cannot read the file: check the --config path (see segmenter.example.yaml)"])
+                    source: path,
+                    problems: ["cannot read the file: check the --config path (see segmenter.example.yaml)"])
             }
             tree = try ConfigTree.parse(yaml: String(decoding: data, as: UTF8.self), source: path)
         }
@@ -120,7 +121,8 @@ public struct SegmenterConfiguration: Sendable {
         }
         c.kafka.groupID = kafka.string("group_id", default: c.kafka.groupID)
         c.kafka.clientID = kafka.string("client_id", default: c.kafka.clientID)
-        c.kafka.maxMessageBytes = kafka.int("max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
+        c.kafka.maxMessageBytes = kafka.int(
+            "max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
         c.kafka.properties = kafka.stringMap("properties")
         let topics = kafka.section("topics")
         topics.rejectUnknownKeys(["events", "changes", "dead_letters"])
@@ -187,7 +189,8 @@ public struct SegmenterConfiguration: Sendable {
             "reevaluations_per_event", default: s.reevaluationsPerEvent, in: 0...100)
         for (key, name) in model.stringMap("names") {
             guard let id = Int(key) else {
-                model.report("model.names.\(key): segment ids are whole numbers (see `segmenter replay` or /v1/segments)")
+                model.report(
+                    "model.names.\(key): segment ids are whole numbers (see `segmenter replay` or /v1/segments)")
                 continue
             }
             s.names[id] = name

@@ -87,11 +87,13 @@ public final class SegmenterMetrics: Sendable {
             gauge("segmenter_model_version", "Version of the model in use").set(Double(current.modelVersion))
             gauge("segmenter_model_inertia", "Running mean squared distance of learned vectors to their center")
                 .set(current.inertia)
-            gauge("segmenter_model_size_entropy", "Entropy (nats) of segment sizes: log(k) when equal, 0 when collapsed")
+            gauge("segmenter_model_size_entropy",
+                  "Entropy (nats) of segment sizes: log(k) when equal, 0 when collapsed")
                 .set(Segmentation.sizeEntropy(current.segmentSizes))
             gauge("segmenter_model_drift_per_hour", "Mean distance centers moved per hour of event time")
                 .set(current.driftPerHour)
-            gauge("segmenter_model_frozen", "1 while the model is frozen (serving only)").set(current.frozen ? 1.0 : 0.0)
+            gauge("segmenter_model_frozen", "1 while the model is frozen (serving only)")
+                .set(current.frozen ? 1.0 : 0.0)
             gauge("segmenter_changes_per_1000_events", "Segment changes per 1,000 consumed events since start")
                 .set(current.eventsTotal > 0 ? Double(current.changesTotal) * 1000 / Double(current.eventsTotal) : 0)
             let reevaluated = current.reevaluatedTotal - seen.reevaluated

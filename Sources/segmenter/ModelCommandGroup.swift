@@ -133,7 +133,8 @@ struct ModelCommandGroup: ParsableCommand {
 
     struct Retrain: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Full-batch k-means over every stored customer, installed as a new version (ids kept by matching).")
+            abstract: "Full-batch k-means over every stored customer, installed as a new version "
+                + "(ids kept by matching).")
         @OptionGroup var target: Target
         func run() throws { try target.perform(.retrain, path: "/v1/model/retrain") }
     }
