@@ -5,9 +5,9 @@ import SegmenterKafka
 import SegmenterStore
 import Synchronization
 
-/// The daemon's loop (DESIGN §1): poll a batch → decode → apply → assign → learn → ONE SQLite transaction
-/// with
-/// the customers, the outbox, the model and the next offsets → publish the outbox → commit offsets to Kafka.
+/// The daemon's loop (DESIGN §1): poll a batch → decode → apply → assign → learn → ONE SQLite
+/// transaction with the customers, the outbox, the model and the next offsets → publish the outbox → commit
+/// offsets to Kafka.
 ///
 /// SQLite is the source of truth: on every assignment the consumer starts from the offsets stored with the state,
 /// so an event's effect and its offset become durable together and a `kill -9` at any moment neither loses nor
