@@ -102,6 +102,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let kafka = configuration.kafka
         var properties = kafka.properties
         properties["enable.partition.eof"] = properties["enable.partition.eof"] ?? "false"
+        // A fetch returns after at most 20 ms even with little data: segment changes are for campaigns that react
+        // in real time (librdkafka's default 500 ms dominated event -> change latency on a quiet partition).
+        properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "20"
         let consumerConfiguration = KafkaConfiguration(
             bootstrapServers: kafka.bootstrapServers, groupID: kafka.groupID, clientID: kafka.clientID,
             properties: properties)

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("daemon as a process: crashes, shutdown, groups", .serialized, .timeLimit(.minutes(8)))
 struct CrashSafetyTests {
-    @Test("killed with SIGKILL five times while consuming, the daemon ends with exact counts and every change published")
+    @Test("killed with SIGKILL five times while consuming, the daemon ends with exact counts and every change, timers included, published")
     func killNineRepeatedly() throws {
         try withTemporaryDirectory { directory in
             let broker = try makeBroker(partitions: 16)
@@ -48,6 +48,8 @@ struct CrashSafetyTests {
             let stored = try StoreContents(dataDirectory: data)
             #expect(stored.counts == expected, "nothing lost, nothing doubled across \(consumedAtKill) kills")
             #expect(stored.outbox == 0)
+            let timerMoves = stored.transitions.values.joined().filter { $0.cause == "timer" }.count
+            #expect(timerMoves > 0, "the stream ages customers into dormancy, so timer changes are part of the check")
             let transitions = Set(stored.transitions.flatMap { id, list in list.map { "\(id):\($0.seq)" } })
             let published = try readAll("segment-changes", from: broker, atLeast: transitions.count,
                                         within: .seconds(90))
