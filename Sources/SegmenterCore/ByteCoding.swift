@@ -53,10 +53,12 @@ public struct CustomerStateDecodingError: Error, Sendable, CustomStringConvertib
 }
 
 extension CustomerState {
-    static let encodingVersion: UInt8 = 1
+    static let encodingVersion: UInt8 = 2
 
-    /// Compact stored form: header, recent event ids, then only the non-zero slots behind a bitmap.
-    public func encode(into writer: inout ByteWriter) {
+    /// Compact stored form: header, recent event ids, then only the non-zero slots behind a bitmap; times as
+    /// Doubles, distinct-value hashes as UInt32, amounts as Float32 (so a decoded state equals the original to
+    /// about 7 significant digits in its amounts, and exactly otherwise).
+    public func encode(into writer: inout ByteWriter, layout: FeatureLayout) {
         writer.write(Self.encodingVersion)
         writer.write(lastEventAt)
         writer.write(sessionKey)
@@ -75,14 +77,18 @@ extension CustomerState {
                 mask = 0
             }
         }
-        for value in slots where value != 0 {
-            writer.write(value)
+        for (i, value) in slots.enumerated() where value != 0 {
+            switch layout.slotEncodings[i] {
+            case .time: writer.write(value)
+            case .hash: writer.write(UInt32(value))
+            case .amount: writer.write(Float(value).bitPattern)
+            }
         }
     }
 
-    public func encoded() -> [UInt8] {
+    public func encoded(layout: FeatureLayout) -> [UInt8] {
         var writer = ByteWriter()
-        encode(into: &writer)
+        encode(into: &writer, layout: layout)
         return writer.bytes
     }
 
@@ -119,12 +125,18 @@ extension CustomerState {
             }
         }
         for i in 0..<Int(count) {
-            if present[i] {
-                guard let value = reader.readDouble() else { throw fail("truncated values") }
-                slots[i] = value
-            } else {
+            guard present[i] else {
                 slots[i] = 0
+                continue
             }
+            let value: Double?
+            switch layout.slotEncodings[i] {
+            case .time: value = reader.readDouble()
+            case .hash: value = reader.read(UInt32.self).map(Double.init)
+            case .amount: value = reader.read(UInt32.self).map { Double(Float(bitPattern: $0)) }
+            }
+            guard let value else { throw fail("truncated values") }
+            slots[i] = value
         }
     }
 }

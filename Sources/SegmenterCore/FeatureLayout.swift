@@ -20,6 +20,17 @@ public struct FeatureLayout: Sendable {
     let decayGroups: [(halfLifeMs: Double, slots: [Int])]
     /// Slots that hold times (epoch ms) rather than amounts; they start at -infinity.
     let timeSlots: [Int]
+    /// How each slot is stored (see ``CustomerState/encode(into:)``).
+    let slotEncodings: [SlotEncoding]
+
+    enum SlotEncoding: Sendable {
+        /// Times: a Double, exact.
+        case time
+        /// 32-bit hashes of distinct values: a UInt32, exact.
+        case hash
+        /// Counts, sums and ratios' parts: a Float32 (7 significant digits are plenty for features).
+        case amount
+    }
     public let slotCount: Int
 
     public var dimensions: Int { steps.count }
@@ -72,6 +83,14 @@ public struct FeatureLayout: Sendable {
         self.decayGroups = groups.keys.sorted().map { ($0, groups[$0]!) }
         self.timeSlots = timeSlots
         self.slotCount = next
+        var encodings = [SlotEncoding](repeating: .amount, count: next)
+        for slot in timeSlots { encodings[slot] = .time }
+        for step in steps {
+            if case .distinct(let slot, _, let limit) = step {
+                for i in slot..<(slot + limit) { encodings[i] = .hash }
+            }
+        }
+        self.slotEncodings = encodings
     }
 }
 

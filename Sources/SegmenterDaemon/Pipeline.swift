@@ -440,7 +440,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             segmentation.refreshTimer(&record)
             if cache.contains(id) { cache.put(id, record) } else { evictedDirty[id] = record }
             batch.customers.append(StoredCustomer(
-                customerID: record.customerID, partition: record.partition, state: record.state.encoded(),
+                customerID: record.customerID, partition: record.partition, state: record.state.encoded(layout: segmentation.layout),
                 segmentID: record.segmentID, segmentSince: record.segmentSince,
                 transitionSeq: record.transitionSeq, eventCount: record.eventCount,
                 lastEventAt: record.state.lastEventAt, timerDueAt: record.timerDueAt))

@@ -123,14 +123,29 @@ struct CustomerStateTests {
         #expect(again, "the window holds the last \(CustomerState.recentEventIDCapacity) ids only")
     }
 
-    @Test("the stored form round-trips exactly and refuses another feature layout")
+    @Test("the stored form keeps times and distinct values exactly, amounts to 7 digits, and refuses another layout")
     func encoding() throws {
         var state = CustomerState(layout: layout)
         state.apply(event(.purchase, at: Self.t0, value: 12.5, category: "x", device: "mobile", id: "e-1"),
                     layout: layout)
-        let decoded = try CustomerState(encoded: state.encoded(), layout: layout)
-        #expect(decoded == state)
+        state.apply(event(.productView, at: Self.t0 + 3 * Self.day, session: "s2", category: "y", id: "e-2"),
+                    layout: layout)
+        let bytes = state.encoded(layout: layout)
+        let decoded = try CustomerState(encoded: bytes, layout: layout)
+        #expect(decoded.lastEventAt == state.lastEventAt)
+        #expect(decoded.recentEventIDs == state.recentEventIDs)
+        for (i, kind) in layout.slotEncodings.enumerated() {
+            switch kind {
+            case .time, .hash: #expect(decoded.slots[i] == state.slots[i], "slot \(i) exact")
+            case .amount: #expect(abs(decoded.slots[i] - state.slots[i]) <= 1e-6 * max(1, abs(state.slots[i])))
+            }
+        }
+        var a: [Double] = [], b: [Double] = []
+        state.features(at: Self.t0 + 10 * Self.day, layout: layout, into: &a)
+        decoded.features(at: Self.t0 + 10 * Self.day, layout: layout, into: &b)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, abs(x))) }
+        #expect(bytes.count < 120, "compact: \(bytes.count) bytes")
         let other = FeatureLayout(spec: FeatureSpec(features: [.init("n", .count(types: [], halfLifeDays: nil))]))
-        #expect(throws: CustomerStateDecodingError.self) { try CustomerState(encoded: state.encoded(), layout: other) }
+        #expect(throws: CustomerStateDecodingError.self) { try CustomerState(encoded: bytes, layout: other) }
     }
 }

@@ -21,7 +21,7 @@ struct ModelAdministrationTests {
         try store.setMetadata("feature_fingerprint", configuration.segmentation.features.fingerprint)
         var batch = StoreBatch()
         batch.customers = replay.customers.map {
-            StoredCustomer(customerID: $0.customerID, partition: 0, state: $0.state.encoded(), segmentID: $0.segmentID,
+            StoredCustomer(customerID: $0.customerID, partition: 0, state: $0.state.encoded(layout: replay.segmentation.layout), segmentID: $0.segmentID,
                            segmentSince: $0.segmentSince, transitionSeq: $0.transitionSeq, eventCount: $0.eventCount,
                            lastEventAt: $0.state.lastEventAt)
         }
