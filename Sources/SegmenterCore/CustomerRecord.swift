@@ -12,11 +12,16 @@ public struct CustomerRecord: Sendable, Hashable {
     public var transitionSeq: Int64
     /// Exact number of events applied (duplicates and rejected events excluded).
     public var eventCount: Int64
-    /// When ageing alone would next move the customer (see ``Segmentation/refreshTimer(_:)``).
+    /// When ageing alone would next move the customer (see ``Segmentation/refreshTimer(_:)``); cleared whenever
+    /// the customer changes segment, so the next tick computes it for the new segment.
     public var timerDueAt: Int64?
-    /// The segment the timer was computed for; nil when unknown (e.g. loaded from the store), which forces a
-    /// recomputation.
-    public var timerSegment: Int?
+
+    /// The order due timers fire in: by due time, then by customer id in byte order (records without a timer
+    /// last).
+    public static func firesBefore(_ a: CustomerRecord, _ b: CustomerRecord) -> Bool {
+        let x = a.timerDueAt ?? .max, y = b.timerDueAt ?? .max
+        return x != y ? x < y : a.customerID.precedesInByteOrder(b.customerID)
+    }
 
     public init(
         customerID: String, partition: Int32, state: CustomerState, segmentID: Int? = nil,

@@ -49,8 +49,18 @@ public struct CustomerState: Sendable, Hashable {
     }
 
     /// Updates every accumulator with `event`. Events older than ``lastEventAt`` are applied with their decay
-    /// relative to it, so order within a decayed window does not change the result.
+    /// relative to it, so order within a decayed window does not change the result. The amounts are then rounded
+    /// to the precision the store keeps them in (Float32): a state read back from the store is this state bit for
+    /// bit, so a customer the daemon reloads computes the same features as the same customer `replay` keeps in
+    /// memory.
     public mutating func apply(_ event: Event, layout: FeatureLayout) {
+        accumulate(event, layout: layout)
+        for slot in layout.amountSlots {
+            slots[slot] = Double(Float(slots[slot]))
+        }
+    }
+
+    private mutating func accumulate(_ event: Event, layout: FeatureLayout) {
         let t = event.timestamp
         let isFirst = lastEventAt == .min
         let dt = isFirst ? 0 : t - lastEventAt

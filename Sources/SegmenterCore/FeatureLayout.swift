@@ -22,6 +22,8 @@ public struct FeatureLayout: Sendable {
     let timeSlots: [Int]
     /// How each slot is stored (see ``CustomerState/encode(into:)``).
     let slotEncodings: [SlotEncoding]
+    /// The slots stored as Float32 amounts.
+    let amountSlots: [Int]
 
     enum SlotEncoding: Sendable {
         /// Times: a Double, exact.
@@ -91,6 +93,7 @@ public struct FeatureLayout: Sendable {
             }
         }
         self.slotEncodings = encodings
+        amountSlots = encodings.indices.filter { encodings[$0] == .amount }
     }
 }
 

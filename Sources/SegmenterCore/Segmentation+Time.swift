@@ -11,17 +11,12 @@ extension Segmentation {
     static let resolutionMs: Int64 = 3_600_000
     static let probeCount = 11
 
-    /// Keeps the customer's timer up to date cheaply: it is recomputed only when there is none, when it is due,
-    /// or when the customer changed segment since it was computed. Otherwise the timer stays — new events usually
-    /// postpone ageing, and a timer that fires early finds no move and is recomputed then.
+    /// Keeps the customer's timer up to date cheaply: it is recomputed only when there is none (a move clears it)
+    /// or when it is due. Otherwise the timer stays — new events usually postpone ageing, and a timer that fires
+    /// early finds no move and is recomputed then.
     public mutating func refreshTimer(_ record: inout CustomerRecord) {
-        if let due = record.timerDueAt, due > watermark, record.timerSegment != nil,
-           record.timerSegment == record.segmentID
-        {
-            return
-        }
+        if let due = record.timerDueAt, due > watermark { return }
         record.timerDueAt = timerDue(for: record)
-        record.timerSegment = record.segmentID
     }
 
     /// The earliest event time at which ageing alone (no new event, current model) would move the customer out

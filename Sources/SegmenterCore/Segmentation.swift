@@ -13,12 +13,16 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// re-evaluated vectors are learned too, so the model sees quiet customers, not only active ones.
     /// Default: 0.25.
     public var reevaluationsPerEvent: Double
+    /// Applied events between two ticks of the ``SegmentationEngine`` (re-evaluation, due timers, next timers).
+    /// The engine's output depends on it and on nothing about batches or timing. Default: 1,000.
+    public var tickEvents: Int
 
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
-        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25
+        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 1_000
     ) {
+        self.tickEvents = tickEvents
         self.features = features
         self.kmeans = kmeans
         self.assigner = assigner
@@ -35,6 +39,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
             problems.append("model.standardizer_half_life: \(h) must be > 0 (or omitted)")
         }
         if versionEvery == 0 { problems.append("model.version_every: must be > 0") }
+        if tickEvents < 1 { problems.append("model.tick_events: \(tickEvents) must be at least 1") }
         if !(reevaluationsPerEvent >= 0 && reevaluationsPerEvent <= 100) {
             problems.append("model.reevaluations_per_event: \(reevaluationsPerEvent) must be between 0 and 100")
         }
@@ -230,6 +235,7 @@ public struct Segmentation: Sendable {
         let previous = record.segmentID.map { SegmentChange.SegmentRef(id: $0, name: name(of: $0)) }
         record.segmentID = decision.id
         record.segmentSince = time
+        record.timerDueAt = nil
         record.transitionSeq += 1
         let change = SegmentChange(
             customerID: record.customerID, sequence: record.transitionSeq, previous: previous,

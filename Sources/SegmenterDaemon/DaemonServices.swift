@@ -13,7 +13,7 @@ public enum DaemonServices {
         if configuration.http.enabled {
             let server = HTTPServer.make(
                 configuration: configuration, status: pipeline.status,
-                metrics: SegmenterMetrics(status: pipeline.status),
+                metrics: SegmenterMetrics(status: pipeline.status, readyMaxLag: configuration.http.readyMaxLag),
                 queries: QueryService(
                     dataDirectory: configuration.store.dataDirectory, configuration: configuration.segmentation),
                 logger: logger, commands: { try await pipeline.perform($0) })

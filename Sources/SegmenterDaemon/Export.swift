@@ -13,7 +13,7 @@ public enum Export {
         dataDirectory: String, configuration: SegmentationConfiguration, format: Format,
         write: (String) throws -> Void
     ) throws -> Int {
-        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Pipeline.databaseFileName).path
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(DataDirectory.databaseFileName).path
         let reader = try StoreReader(path: path)
         if let stored = try reader.metadata("feature_fingerprint"), stored != configuration.features.fingerprint {
             throw CommandError("""

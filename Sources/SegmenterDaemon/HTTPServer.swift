@@ -20,15 +20,7 @@ public enum HTTPServer {
             json(.ok, ["status": "ok"])
         }
         router.get("/readyz") { _, _ in
-            let s = status.read()
-            var problems: [String] = []
-            if !s.storeOpen { problems.append("the store is not open") }
-            if !s.started { problems.append("the pipeline has not started consuming") }
-            if s.assignedPartitions.isEmpty { problems.append("no partitions are assigned to this instance") }
-            if s.totalLag > Int64(configuration.http.readyMaxLag) {
-                problems.append(
-                    "consumer lag \(s.totalLag) is above http.ready_max_lag \(configuration.http.readyMaxLag)")
-            }
+            let problems = status.read().readinessProblems(maxLag: configuration.http.readyMaxLag)
             return problems.isEmpty
                 ? json(.ok, ["status": "ready"])
                 : json(.serviceUnavailable, ["status": "not ready", "reasons": problems.joined(separator: "; ")])

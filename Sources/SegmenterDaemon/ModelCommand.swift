@@ -29,11 +29,11 @@ public enum ModelAdministration {
             return "model version \(segmentation.version) learning again"
         case .rename(let id, let name):
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw CommandError("a segment name cannot be empty")
+                throw SegmenterError(.invalidRequest, "a segment name cannot be empty")
             }
             guard segmentation.rename(segment: id, to: name) else {
                 let ids = segmentation.kmeans.centers.map { String($0.id) }.joined(separator: ", ")
-                throw CommandError("there is no segment \(id); segments are \(ids)")
+                throw SegmenterError(.notFound, "there is no segment \(id); segments are \(ids)")
             }
             return "segment \(id) is now called \"\(name)\""
         case .retrain:
@@ -51,7 +51,7 @@ public enum ModelAdministration {
             }
             let seed = segmentation.configuration.kmeans.seed &+ UInt64(bitPattern: segmentation.version)
             guard let report = segmentation.retrain(vectors: vectors, seed: seed) else {
-                throw CommandError("""
+                throw SegmenterError(.conflict, """
                     retrain needs at least k = \(segmentation.configuration.kmeans.k) stored customers; \
                     there are \(vectors.count)
                     """)
@@ -62,7 +62,7 @@ public enum ModelAdministration {
         case .rollback(let version):
             guard let blob = try store.snapshot(version: version) else {
                 let versions = try store.snapshots().map { String($0.version) }.joined(separator: ", ")
-                throw CommandError("there is no model snapshot \(version); stored versions: \(versions)")
+                throw SegmenterError(.notFound, "there is no model snapshot \(version); stored versions: \(versions)")
             }
             let snapshot = try SegmentationSnapshot.decode(blob)
             let newest = try store.snapshots().map(\.version).max() ?? 0
@@ -81,16 +81,18 @@ extension ModelAdministration {
     public static func runOffline(
         _ command: ModelCommand, dataDirectory: String, configuration: SegmenterConfiguration
     ) throws -> String? {
-        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Pipeline.databaseFileName).path
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(DataDirectory.databaseFileName).path
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandError("there is no store at \(path): check --data-dir (the daemon creates it on start)")
+            throw SegmenterError(
+                .notFound, "there is no store at \(path): check --data-dir (the daemon creates it on start)")
         }
         guard let lock = try DataDirectoryLock(dataDirectory: dataDirectory) else { return nil }
         defer { withExtendedLifetime(lock) {} }
         let store = try StateStore(path: path)
-        var segmentation = try Pipeline.loadSegmentation(store: store, configuration: configuration, path: path)
+        var segmentation = try DataDirectory.loadSegmentation(store: store, configuration: configuration, path: path)
         guard segmentation.kmeans.isInitialised else {
-            throw CommandError("the model in \(path) is not initialised yet: let the daemon consume some events first")
+            throw SegmenterError(
+                .conflict, "the model in \(path) is not initialised yet: let the daemon consume some events first")
         }
         let before = segmentation.version
         let message = try apply(command, to: &segmentation, store: store)

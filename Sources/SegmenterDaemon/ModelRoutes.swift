@@ -36,8 +36,8 @@ enum ModelRoutes {
     private static func run(_ command: ModelCommand, _ submit: Submit) async -> Response {
         do {
             return HTTPServer.json(.ok, ["result": try await submit(command)])
-        } catch let error as CommandError {
-            return HTTPServer.json(.badRequest, ["error": error.description])
+        } catch let error as SegmenterError {
+            return HTTPServer.json(.init(code: error.httpStatus), ["error": error.message, "code": error.code.rawValue])
         } catch {
             return HTTPServer.json(.serviceUnavailable, ["error": "\(error)"])
         }
@@ -54,8 +54,8 @@ extension Pipeline {
             submit(command) { result in waiting.slot.withLock { $0.take() }?.resume(with: result) }
             Task {
                 try? await Task.sleep(for: timeout)
-                waiting.slot.withLock { $0.take() }?.resume(throwing: CommandError(
-                    "the daemon did not carry out the command within \(timeout): check its log and /readyz"))
+                waiting.slot.withLock { $0.take() }?.resume(throwing: SegmenterError(
+                    .timeout, "the daemon did not carry out the command within \(timeout): check its log and /readyz"))
             }
         }
     }

@@ -74,7 +74,7 @@ public final class QueryService: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(dataDirectory: String, configuration: SegmentationConfiguration) {
-        path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Pipeline.databaseFileName).path
+        path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(DataDirectory.databaseFileName).path
         self.configuration = configuration
     }
 

@@ -1,10 +1,9 @@
 import Foundation
 import SegmenterCore
 
-/// `segmenter replay`: runs the core over a file of events in file order through the same engine the daemon
-/// drives (decode → apply → standardise → assign → learn, with the same round-robin re-evaluation), for
-/// backfills, tuning and evaluation. Bad lines are counted and the first few kept with line numbers; they never
-/// stop the run.
+/// `segmenter replay`: runs the ``SegmentationEngine`` the daemon runs over a file of events in file order, with
+/// the customers in memory, for backfills, tuning and evaluation. The changes are the daemon's for the same events
+/// in one partition. Bad lines are counted and the first few kept with line numbers; they never stop the run.
 public final class Replay {
     public struct Options: Sendable {
         public var input: String
@@ -12,18 +11,13 @@ public final class Replay {
         public var maxMessageBytes: Int
         /// Decode every line first and time the core separately (benchmark mode).
         public var preDecode: Bool
-        /// Events per batch: at each batch end, as in the daemon, quiet customers are re-evaluated round robin,
-        /// due timers fire and the touched customers' next timers are computed. Default: 5,000 (the daemon's
-        /// default `store.batch_size`).
-        public var batchSize: Int
 
         public init(input: String, segmentation: SegmentationConfiguration, maxMessageBytes: Int = 65_536,
-                    preDecode: Bool = false, batchSize: Int = 5_000) {
+                    preDecode: Bool = false) {
             self.input = input
             self.segmentation = segmentation
             self.maxMessageBytes = maxMessageBytes
             self.preDecode = preDecode
-            self.batchSize = batchSize
         }
     }
 
@@ -47,22 +41,19 @@ public final class Replay {
         public var coreSeconds: Double?
     }
 
-    public private(set) var segmentation: Segmentation
-    /// Customers in first-seen order (the round-robin order of re-evaluation).
-    public private(set) var customers: [CustomerRecord] = []
-    private var index: [String: Int] = [:]
-    private var reevaluationBudget = 0.0
-    private var cursor = 0
-    private var batchEvents = 0
-    private var touched: Set<Int> = []
-    private var timers = TimeOrderedQueue()
+    public private(set) var engine: SegmentationEngine
+    private var directory = InMemoryCustomers()
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
+
+    public var segmentation: Segmentation { engine.segmentation }
+    /// Customers in first-seen order.
+    public var customers: [CustomerRecord] { directory.records }
 
     /// `onChange` receives every change in order (to write `--changes-out`).
     public init(options: Options, onChange: @escaping (SegmentChange) throws -> Void = { _ in }) {
         self.options = options
-        self.segmentation = Segmentation(configuration: options.segmentation)
+        engine = SegmentationEngine(segmentation: Segmentation(configuration: options.segmentation))
         self.onChange = onChange
     }
 
@@ -115,88 +106,24 @@ public final class Replay {
     }
 
     private func process(_ event: Event, _ summary: inout Summary) throws {
-        let position: Int
-        if let known = index[event.customerID] {
-            position = known
-        } else {
-            position = customers.count
-            index[event.customerID] = position
-            customers.append(segmentation.newRecord(customerID: event.customerID, partition: 0))
-        }
-        switch segmentation.apply(event, to: &customers[position]) {
-        case .duplicate:
-            summary.duplicates += 1
-        case .applied(let change, let initialised):
+        if try engine.apply(event, partition: 0, in: &directory) {
             summary.applied += 1
-            touched.insert(position)
-            if let change { try emit(change, &summary) }
-            if initialised { try assignPending(&summary) }
-            reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
-            batchEvents += 1
-            if batchEvents >= options.batchSize { try endBatch(&summary) }
+        } else {
+            summary.duplicates += 1
         }
-    }
-
-    /// What the daemon does before each commit: round-robin re-evaluation, due timers, next timers.
-    private func endBatch(_ summary: inout Summary) throws {
-        batchEvents = 0
-        try reevaluateRoundRobin(&summary)
-        try fireTimers(&summary)
-        for position in touched.sorted() {
-            let before = customers[position].timerDueAt
-            segmentation.refreshTimer(&customers[position])
-            if let due = customers[position].timerDueAt, due != before { timers.push(time: due, index: position) }
-        }
-        touched.removeAll(keepingCapacity: true)
-    }
-
-    private func fireTimers(_ summary: inout Summary) throws {
-        while let next = timers.first, next.time <= segmentation.watermark {
-            _ = timers.pop()
-            guard customers[next.index].timerDueAt == next.time else { continue }
-            customers[next.index].timerDueAt = nil
-            if let change = segmentation.reevaluate(&customers[next.index], cause: .timer, learn: false) {
-                try emit(change, &summary)
-            }
-            touched.insert(next.index)
-        }
-    }
-
-    private func assignPending(_ summary: inout Summary) throws {
-        for id in segmentation.pendingCustomers {
-            guard let position = index[id],
-                  let change = segmentation.reevaluate(&customers[position], cause: .model, learn: false)
-            else { continue }
-            touched.insert(position)
-            try emit(change, &summary)
-        }
-        segmentation.pendingCustomers.removeAll()
-    }
-
-    private func reevaluateRoundRobin(_ summary: inout Summary) throws {
-        guard segmentation.kmeans.isInitialised else {
-            reevaluationBudget = 0
-            return
-        }
-        while reevaluationBudget >= 1 {
-            reevaluationBudget -= 1
-            cursor = cursor >= customers.count - 1 ? 0 : cursor + 1
-            if let change = segmentation.reevaluate(&customers[cursor], learn: true) {
-                touched.insert(cursor)
-                try emit(change, &summary)
-            }
-        }
+        try emitChanges(&summary)
     }
 
     private func finish(_ summary: inout Summary) throws {
-        if segmentation.initialiseEarly() {
-            try assignPending(&summary)
-        }
-        try endBatch(&summary)
+        try engine.finish(in: &directory)
+        try emitChanges(&summary)
     }
 
-    private func emit(_ change: SegmentChange, _ summary: inout Summary) throws {
-        summary.changes += 1
-        try onChange(change)
+    private func emitChanges(_ summary: inout Summary) throws {
+        guard engine.hasChanges else { return }
+        try engine.takeChanges { change in
+            summary.changes += 1
+            try onChange(change)
+        }
     }
 }

@@ -170,7 +170,7 @@ public struct SegmenterConfiguration: Sendable {
         model.rejectUnknownKeys([
             "k", "init_sample", "seed", "forgetting_half_life", "reseed_after", "hysteresis_margin",
             "min_dwell_minutes", "standardizer_half_life", "version_every", "reevaluations_per_event", "names",
-            "clock",
+            "clock", "tick_events",
         ])
         var s = SegmentationConfiguration()
         s.kmeans.k = model.int("k", default: s.kmeans.k, in: 1...1_000)
@@ -187,6 +187,7 @@ public struct SegmenterConfiguration: Sendable {
         s.versionEvery = UInt64(model.int("version_every", default: Int(s.versionEvery), in: 1...Int.max))
         s.reevaluationsPerEvent = model.double(
             "reevaluations_per_event", default: s.reevaluationsPerEvent, in: 0...100)
+        s.tickEvents = model.int("tick_events", default: s.tickEvents, in: 1...1_000_000)
         for (key, name) in model.stringMap("names") {
             guard let id = Int(key) else {
                 model.report(

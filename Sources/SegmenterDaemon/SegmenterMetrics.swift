@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import SegmenterCore
+import SegmenterKafka
 import Synchronization
 
 /// The daemon's Prometheus metrics. Pull-based: the pipeline only updates its ``PipelineStatusBoard`` once per
@@ -11,13 +12,15 @@ public final class SegmenterMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let state = Mutex(Seen())
     private let status: PipelineStatusBoard
+    private let readyMaxLag: Int
 
     private struct Seen {
-        var events: [String: Int64] = [:]
+        var events: [TopicPartition: Int64] = [:]
         var invalid: [String: Int64] = [:]
         var duplicates: Int64 = 0
-        var transitions: [String: Int64] = [:]
-        var lagGauges: [String: Gauge] = [:]
+        var transitions: [SegmentTransition: Int64] = [:]
+        var kafkaErrors: [KafkaError.Code: Int64] = [:]
+        var lagGauges: [TopicPartition: Gauge] = [:]
         var segmentGauges: [String: Gauge] = [:]
         var cpuSeconds: Double = 0
         var reevaluated: Int64 = 0
@@ -28,8 +31,10 @@ public final class SegmenterMetrics: Sendable {
         "invalid_timestamp", "non_finite_number",
     ]
 
-    public init(status: PipelineStatusBoard) {
+    /// `readyMaxLag`: `http.ready_max_lag`, so that `segmenter_ready` says what `/readyz` says.
+    public init(status: PipelineStatusBoard, readyMaxLag: Int = 100_000) {
         self.status = status
+        self.readyMaxLag = readyMaxLag
         // Every reason exists from the start at 0, so increase() sees the first dead letter.
         for reason in Self.reasons {
             _ = registry.makeCounter(
@@ -49,9 +54,9 @@ public final class SegmenterMetrics: Sendable {
                 let delta = total - seen.events[partition, default: 0]
                 guard delta > 0 else { continue }
                 seen.events[partition] = total
-                let (topic, number) = Self.split(partition)
                 registry.makeCounter(
-                    name: "segmenter_events_total", labels: [("topic", topic), ("partition", number)],
+                    name: "segmenter_events_total",
+                    labels: [("topic", partition.topic), ("partition", String(partition.partition))],
                     help: "Events consumed (valid, invalid and duplicate)"
                 ).increment(by: delta)
             }
@@ -74,11 +79,26 @@ public final class SegmenterMetrics: Sendable {
                 let delta = total - seen.transitions[transition, default: 0]
                 guard delta > 0 else { continue }
                 seen.transitions[transition] = total
-                let parts = transition.components(separatedBy: "→")
+                let from = transition.from.map(String.init) ?? "none"
                 registry.makeCounter(
-                    name: "segmenter_segment_changes_total", labels: [("from", parts[0]), ("to", parts[1])],
+                    name: "segmenter_segment_changes_total", labels: [("from", from), ("to", String(transition.to))],
                     help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)"
                 ).increment(by: delta)
+            }
+            for (code, total) in current.kafkaErrorsByCode {
+                let delta = total - seen.kafkaErrors[code, default: 0]
+                guard delta > 0 else { continue }
+                seen.kafkaErrors[code] = total
+                registry.makeCounter(
+                    name: "segmenter_kafka_errors_total", labels: [("code", code.rawValue)],
+                    help: "Errors librdkafka reported to the consumer or producer, by code"
+                ).increment(by: delta)
+            }
+            if let brokers = current.kafkaBrokers {
+                gauge("segmenter_kafka_brokers_up", "Kafka brokers the consumer is connected to")
+                    .set(Double(brokers.up))
+                gauge("segmenter_kafka_brokers_known", "Kafka brokers the consumer knows of")
+                    .set(Double(brokers.known))
             }
             updateLag(current, &seen)
             updateSegments(current, &seen)
@@ -105,7 +125,7 @@ public final class SegmenterMetrics: Sendable {
             }
             gauge("segmenter_reevaluation_passes", "Completed round-robin passes over all stored customers")
                 .set(Double(current.reevaluationPasses))
-            let ready = current.started && current.storeOpen && !current.assignedPartitions.isEmpty
+            let ready = current.readinessProblems(maxLag: readyMaxLag).isEmpty
             gauge("segmenter_ready", "1 when /readyz would answer 200").set(ready ? 1.0 : 0.0)
             processMetrics(&seen)
         }
@@ -129,9 +149,9 @@ public final class SegmenterMetrics: Sendable {
     private func updateLag(_ current: PipelineStatus, _ seen: inout Seen) {
         for (partition, lag) in current.lagByPartition {
             let gauge = seen.lagGauges[partition] ?? {
-                let (topic, number) = Self.split(partition)
-                return registry.makeGauge(
-                    name: "segmenter_consumer_lag", labels: [("topic", topic), ("partition", number)],
+                registry.makeGauge(
+                    name: "segmenter_consumer_lag",
+                    labels: [("topic", partition.topic), ("partition", String(partition.partition))],
                     help: "High watermark minus the next offset to process, per assigned partition")
             }()
             seen.lagGauges[partition] = gauge
@@ -188,10 +208,5 @@ public final class SegmenterMetrics: Sendable {
         if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
             gauge("process_open_fds", "Open file descriptors").set(Double(descriptors.count))
         }
-    }
-
-    static func split(_ topicPartition: String) -> (String, String) {
-        guard let slash = topicPartition.lastIndex(of: "/") else { return (topicPartition, "") }
-        return (String(topicPartition[..<slash]), String(topicPartition[topicPartition.index(after: slash)...]))
     }
 }

@@ -63,6 +63,21 @@ public final class EmbeddedBroker: Sendable {
         }
     }
 
+    /// Takes broker `id` (1 … `brokers`) down — its connections are closed and new ones refused, as in an
+    /// outage — or brings it back up.
+    public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
+        let err = state.withLock { state in
+            state.cluster.map { up ? rd_kafka_mock_broker_set_up($0, id) : rd_kafka_mock_broker_set_down($0, id) }
+        }
+        guard let err else {
+            throw KafkaError(
+                code: .configuration, message: "cannot change broker \(id): the embedded broker is stopped")
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(code: .configuration, message: "cannot change broker \(id): \(RdKafka.text(err))")
+        }
+    }
+
     /// Stops the brokers and closes their ports; clients still connected see them go away.
     /// Further calls do nothing.
     public func stop() {

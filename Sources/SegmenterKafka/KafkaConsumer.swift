@@ -25,9 +25,13 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let bootstrapServers: String
     private weak var rebalanceListener: (any KafkaRebalanceListener)?
     private let errorHandler: ((KafkaError) -> Void)?
+    private let logHandler: KafkaLogHandler?
     private var topicNames = TopicNames()
     private var fatalError: KafkaError?
     private var closed = false
+    /// Brokers this member is connected to, as of librdkafka's last statistics (about once a second; nil until
+    /// the first, or when `statistics.interval.ms` is set to 0).
+    public private(set) var brokerHealth: BrokerHealth?
 
     /// Creates the consumer; nothing is contacted until `subscribe` (use `waitForBrokers` to check).
     /// - Parameters:
@@ -36,10 +40,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///   - rebalanceListener: told about revoked and assigned partitions; held weakly.
     ///   - errorHandler: receives non-fatal errors (per partition, per connection, transient, and
     ///     partition EOF if enabled) on the polling thread; fatal errors are thrown by `poll` instead.
+    ///   - logHandler: receives librdkafka's log lines (on its threads); without one they go to stderr.
     public init(
         configuration: KafkaConfiguration,
         rebalanceListener: (any KafkaRebalanceListener)?,
-        errorHandler: ((KafkaError) -> Void)? = nil
+        errorHandler: ((KafkaError) -> Void)? = nil,
+        logHandler: KafkaLogHandler? = nil
     ) throws(KafkaError) {
         guard configuration.groupID != nil else {
             throw KafkaError(
@@ -50,8 +56,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.bootstrapServers = configuration.bootstrapServers
         self.rebalanceListener = rebalanceListener
         self.errorHandler = errorHandler
+        self.logHandler = logHandler
         let conf = try configuration.makeConf(
-            defaults: ["auto.offset.reset": "earliest", "partition.assignment.strategy": "cooperative-sticky"],
+            defaults: [
+                "auto.offset.reset": "earliest", "partition.assignment.strategy": "cooperative-sticky",
+                "statistics.interval.ms": "1000",
+            ],
             required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         )
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
@@ -64,6 +74,21 @@ public final class KafkaConsumer: @unchecked Sendable {
             guard let opaque else { return }
             let consumer = Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue()
             consumer.clientError(handle, rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
+        }
+        rd_kafka_conf_set_stats_cb(conf) { _, json, length, opaque in
+            guard let json, let opaque else { return 0 }
+            let consumer = Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue()
+            if let health = BrokerHealth.parse(statistics: UnsafeRawBufferPointer(start: json, count: length)) {
+                consumer.brokerHealth = health
+            }
+            return 0  // librdkafka frees the document
+        }
+        if logHandler != nil {
+            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
+                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
+                Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
+                    RdKafka.logLine(level, facility, text))
+            }
         }
         handle = try RdKafka.makeHandle(RD_KAFKA_CONSUMER, conf: conf)
         rd_kafka_poll_set_consumer(handle)
@@ -145,33 +170,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Moves an assigned partition so that the next message read from it has `offset`.
-    public func seek(_ partition: TopicPartition, to offset: Int64, timeout: Duration = .seconds(10)) throws(KafkaError)
-    {
-        let list = RdKafka.makeList(offsets: [partition: offset])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let error = rd_kafka_seek_partitions(handle, list, RdKafka.milliseconds(timeout)) {
-            throw RdKafka.consume(error, "cannot seek \(partition) to offset \(offset)")
-        }
-        if let (partition, err) = RdKafka.firstError(list) {
-            throw KafkaError(
-                code: RdKafka.code(err),
-                message: "cannot seek \(partition) to offset \(offset): \(RdKafka.text(err)); is it assigned?",
-                topicPartition: partition
-            )
-        }
-    }
-
-    /// Stops fetching these partitions (e.g. for back-pressure); their assignment is kept.
-    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        try changeFetching(partitions, verb: "pause", rd_kafka_pause_partitions)
-    }
-
-    /// Resumes fetching partitions paused with `pause`.
-    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
-        try changeFetching(partitions, verb: "resume", rd_kafka_resume_partitions)
-    }
-
     /// The partitions currently assigned to this member (empty before the first assignment).
     public func assignment() -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
@@ -211,23 +209,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    private func changeFetching(
-        _ partitions: [TopicPartition], verb: String,
-        _ change: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t
-    ) throws(KafkaError) {
-        let list = RdKafka.makeList(partitions)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = change(handle, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(code: RdKafka.code(err), message: "cannot \(verb) partitions: \(RdKafka.text(err))")
-        }
-        if let (partition, err) = RdKafka.firstError(list) {
-            throw KafkaError(
-                code: RdKafka.code(err), message: "cannot \(verb) \(partition): \(RdKafka.text(err))",
-                topicPartition: partition
-            )
-        }
-    }
 
     /// A consumed "message" that is really an event: fatal errors throw, the rest go to the handler.
     private func messageError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) throws(KafkaError) {

@@ -19,10 +19,21 @@ public final class KafkaProducer: @unchecked Sendable {
     private var topicNames = TopicNames()
     private var reports: [DeliveryReport] = []
     private var fatalError: KafkaError?
+    private let errorHandler: ((KafkaError) -> Void)?
+    private let logHandler: KafkaLogHandler?
 
     /// Creates the producer; nothing is contacted until the first message (use `waitForBrokers`).
-    public init(configuration: KafkaConfiguration) throws(KafkaError) {
+    /// - Parameters:
+    ///   - errorHandler: receives non-fatal client errors (a broker down, all brokers down, timeouts) on the
+    ///     thread serving delivery reports; fatal errors are thrown by the next call instead.
+    ///   - logHandler: receives librdkafka's log lines (on its threads); without one they go to stderr.
+    public init(
+        configuration: KafkaConfiguration, errorHandler: ((KafkaError) -> Void)? = nil,
+        logHandler: KafkaLogHandler? = nil
+    ) throws(KafkaError) {
         bootstrapServers = configuration.bootstrapServers
+        self.errorHandler = errorHandler
+        self.logHandler = logHandler
         let conf = try configuration.makeConf(
             defaults: ["enable.idempotence": "true", "linger.ms": "5"], required: [:]
         )
@@ -35,6 +46,13 @@ public final class KafkaProducer: @unchecked Sendable {
             guard let opaque else { return }
             let producer = Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue()
             producer.clientError(rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
+        }
+        if logHandler != nil {
+            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
+                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
+                Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
+                    RdKafka.logLine(level, facility, text))
+            }
         }
         handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
     }
@@ -174,7 +192,10 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     private func clientError(_ err: rd_kafka_resp_err_t, _ reason: String) {
-        guard err == RD_KAFKA_RESP_ERR__FATAL else { return }
+        guard err == RD_KAFKA_RESP_ERR__FATAL else {
+            errorHandler?(KafkaError(code: RdKafka.code(err), message: reason))
+            return
+        }
         var text = [CChar](repeating: 0, count: 512)
         let cause = rd_kafka_fatal_error(handle, &text, text.count)
         let detail = cause == RD_KAFKA_RESP_ERR_NO_ERROR ? reason : RdKafka.string(text)

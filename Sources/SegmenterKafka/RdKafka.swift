@@ -5,6 +5,14 @@ import CRdKafka
 enum RdKafka {
     /// Creates a client from a finished configuration; librdkafka takes `conf` on success, we free it
     /// on failure.
+    static func logLine(_ level: Int32, _ facility: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?)
+        -> KafkaLogLine
+    {
+        KafkaLogLine(
+            level: level, facility: facility.map { String(cString: $0) } ?? "",
+            message: text.map { String(cString: $0) } ?? "")
+    }
+
     static func makeHandle(_ type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> OpaquePointer {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {

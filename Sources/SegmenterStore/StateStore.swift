@@ -58,9 +58,12 @@ public final class StateStore {
         try queries.customers(afterID: afterID, limit: limit)
     }
 
-    /// Up to `limit` customers whose `timerDueAt` is strictly before `time`, earliest first (ties by id).
-    public func customersDue(before time: Int64, limit: Int) throws -> [StoredCustomer] {
-        try queries.customersDue(before: time, limit: limit)
+    /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive):
+    /// pages through due timers without skipping or repeating any.
+    public func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws
+        -> [StoredCustomer]
+    {
+        try queries.customersDue(through: time, after: after, limit: limit)
     }
 
     public func customerCount() throws -> Int64 { try queries.customerCount() }
@@ -75,27 +78,41 @@ public final class StateStore {
     /// Up to `limit` outbox rows with `id` greater than `afterID` (from the first when `nil`), oldest first.
     public func pendingOutbox(limit: Int, afterID: Int64? = nil) throws -> [OutboxRow] {
         let limit = try queries.checkedLimit(limit)
-        return try connection.withStatement(
-            """
-            SELECT id, event_id, customer_id, partition, topic, key, payload, headers, created_at FROM outbox
-            WHERE id > ? ORDER BY id LIMIT ?
-            """
-        ) { select in
+        let sql = "SELECT \(Self.outboxColumns) FROM outbox WHERE id > ? ORDER BY id LIMIT ?"
+        return try connection.withStatement(sql) { select in
             try select.bind(1, afterID ?? Int64.min)
             try select.bind(2, limit)
-            var rows: [OutboxRow] = []
-            while try select.step() {
-                let message = OutboxMessage(
-                    eventID: select.text(1), customerID: select.text(2),
-                    partition: Int32(truncatingIfNeeded: select.int64(3)), topic: select.text(4),
-                    key: select.isNull(5) ? nil : select.blob(5), payload: select.blob(6),
-                    headers: select.isNull(7) ? [] : OutboxMessage.decodeHeaders(select.blob(7)),
-                    createdAt: select.int64(8)
-                )
-                rows.append(OutboxRow(id: select.int64(0), message: message))
-            }
-            return rows
+            return try Self.outboxRows(select)
         }
+    }
+
+    /// The outbox rows with these ids that are still pending (delivered rows are gone), oldest first.
+    public func outboxRows(ids: [Int64]) throws -> [OutboxRow] {
+        var rows: [OutboxRow] = []
+        for id in ids.sorted() {
+            try connection.withStatement("SELECT \(Self.outboxColumns) FROM outbox WHERE id = ?") { select in
+                try select.bind(1, id)
+                rows += try Self.outboxRows(select)
+            }
+        }
+        return rows
+    }
+
+    private static let outboxColumns = "id, event_id, customer_id, partition, topic, key, payload, headers, created_at"
+
+    private static func outboxRows(_ select: SQLiteStatement) throws -> [OutboxRow] {
+        var rows: [OutboxRow] = []
+        while try select.step() {
+            let message = OutboxMessage(
+                eventID: select.text(1), customerID: select.text(2),
+                partition: Int32(truncatingIfNeeded: select.int64(3)), topic: select.text(4),
+                key: select.isNull(5) ? nil : select.blob(5), payload: select.blob(6),
+                headers: select.isNull(7) ? [] : OutboxMessage.decodeHeaders(select.blob(7)),
+                createdAt: select.int64(8)
+            )
+            rows.append(OutboxRow(id: select.int64(0), message: message))
+        }
+        return rows
     }
 
     public func outboxCount() throws -> Int64 { try queries.outboxCount() }
@@ -110,14 +127,6 @@ public final class StateStore {
 
     public func setMetadata(_ key: String, _ value: String) throws {
         try connection.transaction { try upsertMetadata(key, value) }
-    }
-
-    /// Deletes the outbox rows with these ids (ids that are not there are ignored), in one transaction.
-    public func deleteOutbox(ids: [Int64]) throws {
-        guard !ids.isEmpty else { return }
-        try connection.transaction {
-            try connection.runForEach("DELETE FROM outbox WHERE id = ?", ids) { delete, id in try delete.bind(1, id) }
-        }
     }
 
     /// Writes the whole batch in one transaction: customers, outbox messages, transitions, the model and its

@@ -56,18 +56,25 @@ struct StoreQueries {
         }
     }
 
-    func customersDue(before time: Int64, limit: Int) throws -> [StoredCustomer] {
+    /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive).
+    func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer] {
         let limit = try checkedLimit(limit)
+        let start = after ?? (Int64.min, "")
         return try collect(
             """
-            SELECT \(StoredCustomer.columns) FROM customers WHERE timer_due_at < ?
+            SELECT \(StoredCustomer.columns) FROM customers
+            WHERE timer_due_at <= ? AND (timer_due_at > ? OR (timer_due_at = ? AND customer_id > ?))
             ORDER BY timer_due_at, customer_id LIMIT ?
             """
         ) { select in
             try select.bind(1, time)
-            try select.bind(2, limit)
+            try select.bind(2, start.due)
+            try select.bind(3, start.due)
+            try select.bind(4, start.id)
+            try select.bind(5, limit)
         }
     }
+
 
     func customerCount() throws -> Int64 {
         try count("SELECT count(*) FROM customers")

@@ -27,7 +27,7 @@ struct ModelCommandGroup: ParsableCommand {
         var http: String?
 
         var databasePath: String {
-            URL(fileURLWithPath: dataDir).appendingPathComponent(Pipeline.databaseFileName).path
+            URL(fileURLWithPath: dataDir).appendingPathComponent(DataDirectory.databaseFileName).path
         }
 
         /// Offline when the data directory is free, else through the running daemon's API.

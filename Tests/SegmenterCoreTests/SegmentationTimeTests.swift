@@ -26,52 +26,33 @@ private func dailyShoppers(customers: Int, stopping: Set<Int>, stopDay: Int, day
     return events.sorted { ($0.timestamp, $0.customerID) < ($1.timestamp, $1.customerID) }
 }
 
-/// Drives a segmentation like replay and the daemon do: events, then per batch round robin, timers, next timers.
+/// Drives the engine replay and the daemon run, with customers in memory, and ticks once more at the end so the
+/// last timers are seen.
 private struct Driver {
-    var segmentation: Segmentation
-    var records: [String: CustomerRecord] = [:]
-    var order: [String] = []
+    var engine: SegmentationEngine
+    var directory = InMemoryCustomers()
     var changes: [SegmentChange] = []
-    var cursor = 0
-    var budget = 0.0
 
-    mutating func run(_ events: [Event], batch: Int = 200) {
-        var touched: Set<String> = []
-        for (n, event) in events.enumerated() {
-            if records[event.customerID] == nil {
-                records[event.customerID] = segmentation.newRecord(customerID: event.customerID, partition: 0)
-                order.append(event.customerID)
-            }
-            if case .applied(let change, let initialised) = segmentation.apply(event, to: &records[event.customerID]!) {
-                if let change { changes.append(change) }
-                if initialised {
-                    for id in segmentation.pendingCustomers {
-                        if let change = segmentation.reevaluate(&records[id]!, cause: .model, learn: false) {
-                            changes.append(change)
-                        }
-                    }
-                    segmentation.pendingCustomers.removeAll()
-                }
-                touched.insert(event.customerID)
-                budget += segmentation.configuration.reevaluationsPerEvent
-            }
-            if (n + 1) % batch == 0 { endBatch(&touched) }
-        }
-        endBatch(&touched)
+    init(segmentation: Segmentation) {
+        engine = SegmentationEngine(segmentation: segmentation)
     }
 
-    mutating func endBatch(_ touched: inout Set<String>) {
-        guard segmentation.kmeans.isInitialised else { return }
-        while budget >= 1 {
-            budget -= 1
-            cursor = (cursor + 1) % order.count
-            if let change = segmentation.reevaluate(&records[order[cursor]]!, learn: true) { changes.append(change) }
+    var segmentation: Segmentation {
+        get { engine.segmentation }
+        set { engine.segmentation = newValue }
+    }
+
+    var records: [String: CustomerRecord] {
+        Dictionary(uniqueKeysWithValues: directory.records.map { ($0.customerID, $0) })
+    }
+
+    mutating func run(_ events: [Event]) throws {
+        for event in events {
+            try engine.apply(event, partition: 0, in: &directory)
+            engine.takeChanges { changes.append($0) }
         }
-        for id in order {
-            guard let due = segmentation.timerDue(for: records[id]!), due <= segmentation.watermark else { continue }
-            if let change = segmentation.reevaluate(&records[id]!, cause: .timer, learn: false) { changes.append(change) }
-        }
-        touched.removeAll()
+        try engine.tick(in: &directory)
+        engine.takeChanges { changes.append($0) }
     }
 }
 
@@ -85,6 +66,7 @@ struct SegmentationTimeTests {
         c.kmeans.forgettingHalfLife = 500
         c.kmeans.reseedAfter = 300
         c.reevaluationsPerEvent = 0.5
+        c.tickEvents = 200
         return c
     }
 
@@ -98,7 +80,7 @@ struct SegmentationTimeTests {
         let late = dailyShoppers(customers: 60, stopping: z.union(a), stopDay: 0, days: 80)
             .filter { $0.timestamp >= start + 40 * day }
         var driver = Driver(segmentation: Segmentation(configuration: configuration()))
-        driver.run(early + late)
+        try driver.run(early + late)
         let segmentation = driver.segmentation
         let recency = segmentation.configuration.features.index(of: "days_since_last_event")!
         let dormant = segmentation.profiles().max { $0.profile[recency] < $1.profile[recency] }!.id
@@ -122,13 +104,13 @@ struct SegmentationTimeTests {
     func freezeStopsLearning() throws {
         let events = dailyShoppers(customers: 30, stopping: [], stopDay: 0, days: 20)
         var driver = Driver(segmentation: Segmentation(configuration: configuration()))
-        driver.run(Array(events.prefix(2_000)))
+        try driver.run(Array(events.prefix(2_000)))
         driver.segmentation.setFrozen(true)
         let centers = driver.segmentation.kmeans.centers
         let means = driver.segmentation.standardizer.means
         let changesBefore = driver.changes.count
         var fresh = Driver(segmentation: driver.segmentation)
-        fresh.run(Array(events.dropFirst(2_000)).map { var e = $0; e.customerID = "new-" + e.customerID; return e })
+        try fresh.run(Array(events.dropFirst(2_000)).map { var e = $0; e.customerID = "new-" + e.customerID; return e })
         #expect(fresh.segmentation.kmeans.centers == centers)
         #expect(fresh.segmentation.standardizer.means == means)
         #expect(fresh.records.values.allSatisfy { $0.segmentID != nil }, "new customers are still assigned")
@@ -139,7 +121,7 @@ struct SegmentationTimeTests {
     func snapshotRoundTrip() throws {
         let events = dailyShoppers(customers: 30, stopping: [], stopDay: 0, days: 10)
         var driver = Driver(segmentation: Segmentation(configuration: configuration()))
-        driver.run(events)
+        try driver.run(events)
         let original = driver.segmentation
         let bytes = original.snapshot().encoded()
         let restored = try Segmentation(configuration: configuration(), snapshot: SegmentationSnapshot.decode(bytes))

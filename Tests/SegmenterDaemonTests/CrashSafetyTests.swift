@@ -50,16 +50,7 @@ struct CrashSafetyTests {
             #expect(stored.outbox == 0)
             let timerMoves = stored.transitions.values.joined().filter { $0.cause == "timer" }.count
             #expect(timerMoves > 0, "the stream ages customers into dormancy, so timer changes are part of the check")
-            let transitions = Set(stored.transitions.flatMap { id, list in list.map { "\(id):\($0.seq)" } })
-            let published = try readAll("segment-changes", from: broker, atLeast: transitions.count,
-                                        within: .seconds(90))
-            let publishedIDs = Set(try published.map { message -> String in
-                let json = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
-                return json?["event_id"] as? String ?? ""
-            })
-            #expect(transitions.isSubset(of: publishedIDs),
-                    "every transition was published at least once; missing \(transitions.subtracting(publishedIDs).count) of \(transitions.count)")
-            #expect(publishedIDs.isSubset(of: transitions), "nothing published that the store does not hold")
+            try expectEveryTransitionPublished(stored, broker: broker)
         }
     }
 

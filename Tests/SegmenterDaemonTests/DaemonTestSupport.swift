@@ -116,7 +116,7 @@ struct StoreContents {
     var withoutSegment = 0
 
     init(dataDirectory: String) throws {
-        let reader = try StoreReader(path: dataDirectory + "/" + Pipeline.databaseFileName)
+        let reader = try StoreReader(path: dataDirectory + "/" + DataDirectory.databaseFileName)
         try reader.forEachCustomer { customer in
             counts[customer.customerID] = customer.eventCount
             if customer.segmentID == nil { withoutSegment += 1 }
@@ -133,7 +133,7 @@ struct StoreContents {
 
 /// The sum of stored `events` offsets: how many messages the data directory has consumed (cheap to read).
 func storedConsumed(_ dataDirectory: String) -> Int64 {
-    let path = dataDirectory + "/" + Pipeline.databaseFileName
+    let path = dataDirectory + "/" + DataDirectory.databaseFileName
     guard FileManager.default.fileExists(atPath: path), let offsets = try? StoreReader(path: path).offsets() else {
         return 0
     }
@@ -148,7 +148,7 @@ func waitUntilConsumed(_ total: Int, dataDirectories: [String], within deadline:
     while ContinuousClock.now < end {
         var sum: Int64 = 0
         for directory in dataDirectories {
-            let path = directory + "/" + Pipeline.databaseFileName
+            let path = directory + "/" + DataDirectory.databaseFileName
             guard FileManager.default.fileExists(atPath: path),
                   let offsets = try? StoreReader(path: path).offsets() else { continue }
             sum += offsets.filter { $0.key.topic == "events" }.values.reduce(0, +)
@@ -213,8 +213,9 @@ final class DaemonProcess {
 
 /// Writes a YAML configuration for a child daemon.
 func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = "segmenter", batchSize: Int = 2_000,
-                 in directory: URL) throws -> String
+                 httpPort: Int? = nil, in directory: URL) throws -> String
 {
+    let http = httpPort.map { "listen: 127.0.0.1:\($0)" } ?? "enabled: false"
     let path = directory.appendingPathComponent("config-\(UUID().uuidString.prefix(6)).yaml").path
     let yaml = """
         kafka:
@@ -230,8 +231,22 @@ func writeConfig(broker: EmbeddedBroker, dataDirectory: String, group: String = 
         model:
           init_sample: 500
         http:
-          enabled: false
+          \(http)
         """
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
     return path
+}
+
+/// Checks that every transition `stored` holds was published to `segment-changes` at least once, and nothing else.
+func expectEveryTransitionPublished(_ stored: StoreContents, broker: EmbeddedBroker) throws {
+    let transitions = Set(stored.transitions.flatMap { id, list in list.map { "\(id):\($0.seq)" } })
+    let published = try readAll("segment-changes", from: broker, atLeast: transitions.count, within: .seconds(90))
+    let publishedIDs = Set(try published.map { message -> String in
+        let json = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+        return json?["event_id"] as? String ?? ""
+    })
+    let missing = transitions.subtracting(publishedIDs).count
+    #expect(transitions.isSubset(of: publishedIDs),
+            "every transition was published at least once; missing \(missing) of \(transitions.count)")
+    #expect(publishedIDs.isSubset(of: transitions), "nothing published that the store does not hold")
 }

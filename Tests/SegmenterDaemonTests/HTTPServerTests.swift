@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SegmenterCore
+import SegmenterKafka
 import SegmenterStore
 import Testing
 
@@ -36,8 +37,8 @@ struct HTTPServerTests {
         status.update {
             $0.started = true
             $0.storeOpen = true
-            $0.assignedPartitions = ["events/0"]
-            $0.lagByPartition = ["events/0": 12]
+            $0.assignedPartitions = [TopicPartition(topic: "events", partition: 0)]
+            $0.lagByPartition = [TopicPartition(topic: "events", partition: 0): 12]
         }
         return status
     }
@@ -52,7 +53,7 @@ struct HTTPServerTests {
         try await withLiveServer(status: status, configuration: configuration) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
-            status.update { $0.lagByPartition = ["events/0": 1_000_000] }
+            status.update { $0.lagByPartition = [TopicPartition(topic: "events", partition: 0): 1_000_000] }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let reasons = try json(response)["reasons"] as? String
@@ -114,7 +115,7 @@ struct HTTPServerTests {
         status.update {
             $0.segmentSizes = [1: 40]
             $0.segmentNames = [1: "Dormant"]
-            $0.eventsByPartition = ["events/0": 100]
+            $0.eventsByPartition = [TopicPartition(topic: "events", partition: 0): 100]
             $0.invalidByReason = ["invalid_json": 2]
         }
         try await withLiveServer(status: status, configuration: configuration) { client in
@@ -130,7 +131,10 @@ struct HTTPServerTests {
                 #expect(text.contains("process_resident_memory_bytes"))
                 #expect(text.contains("segmenter_ready 1"))
             }
-            status.update { $0.lagByPartition = ["events/1": 3]; $0.assignedPartitions = ["events/1"] }
+            status.update {
+                $0.lagByPartition = [TopicPartition(topic: "events", partition: 1): 3]
+                $0.assignedPartitions = [TopicPartition(topic: "events", partition: 1)]
+            }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 #expect(!text.contains(#"partition="0"} 12"#), "a revoked partition's lag series is removed")
@@ -139,7 +143,7 @@ struct HTTPServerTests {
         }
     }
 
-    @Test("model commands and renames go to the pipeline and answer with its result or a 400")
+    @Test("model commands and renames go to the pipeline and answer with its result, or a 404 for a missing segment")
     func commands() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -148,7 +152,7 @@ struct HTTPServerTests {
         let received = CommandLog()
         try await withLiveServer(status: readyStatus(), configuration: configuration, commands: { command in
             received.append(command)
-            if case .rename(99, _) = command { throw CommandError("there is no segment 99") }
+            if case .rename(99, _) = command { throw SegmenterError(.notFound, "there is no segment 99") }
             return "done"
         }) { client in
             try await client.execute(uri: "/v1/model/freeze", method: .post) { #expect($0.status == .ok) }
@@ -157,7 +161,7 @@ struct HTTPServerTests {
                                      body: ByteBuffer(string: #"{"name":"VIP"}"#)) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v1/segments/99", method: .put,
                                      body: ByteBuffer(string: #"{"name":"x"}"#)) { response in
-                #expect(response.status == .badRequest)
+                #expect(response.status == .notFound)
                 let error = try json(response)["error"] as? String
                 #expect(error?.contains("99") == true)
             }

@@ -16,7 +16,7 @@ struct ModelAdministrationTests {
         let input = try generatedEventsFile(customers: 500, events: 12_000, seed: 5, in: directory)
         let replay = Replay(options: .init(input: input.path, segmentation: configuration.segmentation))
         _ = try replay.run()
-        let path = configuration.store.dataDirectory + "/" + Pipeline.databaseFileName
+        let path = configuration.store.dataDirectory + "/" + DataDirectory.databaseFileName
         let store = try StateStore(path: path)
         try store.setMetadata("feature_fingerprint", configuration.segmentation.features.fingerprint)
         var batch = StoreBatch()
@@ -61,13 +61,15 @@ struct ModelAdministrationTests {
             let (configuration, path) = try trainedStore(in: directory)
             let data = configuration.store.dataDirectory
             _ = try ModelAdministration.runOffline(.freeze, dataDirectory: data, configuration: configuration)
-            let id = try SegmentationSnapshot.decode(try StateStore(path: path).model()!.blob).centers[0].id
+            let centers = try SegmentationSnapshot.decode(try StateStore(path: path).model()!.blob).centers
+            let id = centers[0].id
+            let ids = centers.map { String($0.id) }.joined(separator: ", ")
             _ = try ModelAdministration.runOffline(.rename(segment: id, name: "VIP"), dataDirectory: data,
                                                    configuration: configuration)
             let stored = try SegmentationSnapshot.decode(try StateStore(path: path).model()!.blob)
             #expect(stored.frozen)
             #expect(stored.names[id] == "VIP")
-            #expect(throws: CommandError.self) {
+            #expect(throws: SegmenterError(.notFound, "there is no segment 999; segments are \(ids)")) {
                 try ModelAdministration.runOffline(.rename(segment: 999, name: "x"), dataDirectory: data,
                                                    configuration: configuration)
             }

@@ -133,7 +133,7 @@ struct StateStoreTests {
         }
     }
 
-    @Test("deleteOutbox removes exactly the given rows, and ids are never reused after the outbox empties")
+    @Test("a batch deletes exactly the given outbox rows, and ids are never reused after the outbox empties")
     func deleteOutboxRemovesExactlyThose() throws {
         try withTemporaryDirectory { directory in
             let store = try StateStore(path: databasePath(in: directory))
@@ -142,12 +142,17 @@ struct StateStoreTests {
             try store.commit(batch)
             let ids = try store.pendingOutbox(limit: 10).map(\.id)
             #expect(ids.count == 5)
-            try store.deleteOutbox(ids: [ids[1], ids[3], 9_999])
+            func delete(_ rows: [Int64]) throws {
+                var deletion = StoreBatch()
+                deletion.deleteOutboxIDs = rows
+                try store.commit(deletion)
+            }
+            try delete([ids[1], ids[3], 9_999])
             #expect(try store.pendingOutbox(limit: 10).map(\.id) == [ids[0], ids[2], ids[4]])
             #expect(try store.pendingOutbox(limit: 10, afterID: ids[0]).map(\.id) == [ids[2], ids[4]])
             #expect(try store.pendingOutbox(limit: 1, afterID: ids[0]).map(\.id) == [ids[2]])
 
-            try store.deleteOutbox(ids: [ids[0], ids[2], ids[4]])
+            try delete([ids[0], ids[2], ids[4]])
             #expect(try store.outboxCount() == 0)
             batch.outbox = [sampleOutbox("c-1:6")]
             try store.commit(batch)
@@ -180,7 +185,7 @@ struct StateStoreTests {
         }
     }
 
-    @Test("customersDue returns exactly the customers due before the time, earliest first, up to the limit")
+    @Test("customersDue pages through exactly the customers due by the time, earliest first, ties by id")
     func customersDueInTimeOrder() throws {
         try withTemporaryDirectory { directory in
             let store = try StateStore(path: databasePath(in: directory))
@@ -194,9 +199,13 @@ struct StateStoreTests {
                 sampleCustomer("f", timerDueAt: 100),
             ]
             try store.commit(batch)
-            #expect(try store.customersDue(before: 500, limit: 100).map(\.customerID) == ["b", "f", "e", "a"])
-            #expect(try store.customersDue(before: 500, limit: 2).map(\.customerID) == ["b", "f"])
-            #expect(try store.customersDue(before: 100, limit: 100).isEmpty)
+            #expect(try store.customersDue(through: 499, after: nil, limit: 100).map(\.customerID)
+                == ["b", "f", "e", "a"])
+            let page = try store.customersDue(through: 499, after: nil, limit: 2)
+            #expect(page.map(\.customerID) == ["b", "f"])
+            let next = try store.customersDue(through: 499, after: (page[1].timerDueAt!, page[1].customerID), limit: 2)
+            #expect(next.map(\.customerID) == ["e", "a"])
+            #expect(try store.customersDue(through: 99, after: nil, limit: 100).isEmpty)
         }
     }
 

@@ -13,7 +13,8 @@ public final class DataDirectoryLock {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("segmenter.lock").path
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw CommandError("cannot open \(path): \(String(cString: strerror(errno))); check --data-dir permissions")
+            throw SegmenterError(
+                .unavailable, "cannot open \(path): \(String(cString: strerror(errno))); check --data-dir permissions")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

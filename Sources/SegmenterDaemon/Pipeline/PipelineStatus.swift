@@ -1,4 +1,17 @@
+import SegmenterKafka
 import Synchronization
+
+/// A segment change's edge, for counting changes by where they came from and went.
+public struct SegmentTransition: Hashable, Sendable {
+    /// nil for a first assignment.
+    public var from: Int?
+    public var to: Int
+
+    public init(from: Int?, to: Int) {
+        self.from = from
+        self.to = to
+    }
+}
 
 /// What the pipeline reports about itself to the outside (terminal view, HTTP, metrics), updated once per
 /// batch. A snapshot value behind a lock: readers never see a half-updated batch and never slow the loop down.
@@ -14,13 +27,17 @@ public struct PipelineStatus: Sendable {
     public var started = false
     public var storeOpen = false
     public var eventsTotal: Int64 = 0
-    public var eventsByPartition: [String: Int64] = [:]
+    public var eventsByPartition: [TopicPartition: Int64] = [:]
     public var invalidByReason: [String: Int64] = [:]
     public var duplicates: Int64 = 0
     public var changesTotal: Int64 = 0
-    public var changesByTransition: [String: Int64] = [:]
-    public var lagByPartition: [String: Int64] = [:]
-    public var assignedPartitions: [String] = []
+    public var changesByTransition: [SegmentTransition: Int64] = [:]
+    public var lagByPartition: [TopicPartition: Int64] = [:]
+    public var assignedPartitions: [TopicPartition] = []
+    /// Errors librdkafka reported (consumer and producer), by code.
+    public var kafkaErrorsByCode: [KafkaError.Code: Int64] = [:]
+    /// Brokers the consumer is connected to, from librdkafka's statistics; nil until the first report.
+    public var kafkaBrokers: BrokerHealth?
     public var segmentSizes: [Int: Int64] = [:]
     public var segmentNames: [Int: String] = [:]
     public var modelVersion: Int64 = 0
@@ -38,6 +55,23 @@ public struct PipelineStatus: Sendable {
     public var eventToChangeSecondsSamples: [Double] = []
 
     public var totalLag: Int64 { lagByPartition.values.reduce(0, +) }
+
+    /// Why this instance should not get traffic now (empty when ready): what `/readyz` and `segmenter_ready` say.
+    public func readinessProblems(maxLag: Int) -> [String] {
+        var problems: [String] = []
+        if !storeOpen { problems.append("the store is not open") }
+        if !started { problems.append("the pipeline has not started consuming") }
+        if assignedPartitions.isEmpty { problems.append("no partitions are assigned to this instance") }
+        if let brokers = kafkaBrokers, brokers.up == 0 {
+            problems.append(
+                "no Kafka broker is reachable (0 of \(brokers.known) up): check the brokers and "
+                    + "kafka.bootstrap_servers; consuming resumes by itself when one is back")
+        }
+        if totalLag > Int64(maxLag) {
+            problems.append("consumer lag \(totalLag) is above http.ready_max_lag \(maxLag)")
+        }
+        return problems
+    }
 }
 
 /// The shared, lock-protected ``PipelineStatus``.

@@ -1,0 +1,34 @@
+/// Where a ``SegmentationEngine`` finds and keeps customer records. Replay keeps them in memory
+/// (``InMemoryCustomers``); the daemon keeps a cache in front of SQLite. The engine's results depend only on what
+/// these methods return, so two directories holding the same records give the same changes.
+///
+/// Orders are part of the contract: ``customers(after:limit:)`` walks customer ids in ascending UTF-8 byte order
+/// (SQLite's `BINARY` collation), and ``customersDue(through:)`` returns records by (due time, customer id).
+public protocol CustomerDirectory {
+    /// Runs `body` on the record of `id` in place, starting from `make()` when the customer is unknown; the
+    /// record is kept afterwards (changed or not).
+    mutating func withRecord<R>(
+        _ id: String, make: () -> CustomerRecord, _ body: (inout CustomerRecord) throws -> R
+    ) throws -> R
+
+    /// The record of `id`, or nil when the customer was never seen.
+    mutating func record(_ id: String) throws -> CustomerRecord?
+
+    /// Keeps a record the engine changed outside ``withRecord(_:make:_:)``.
+    mutating func update(_ record: CustomerRecord) throws
+
+    /// Up to `limit` customers whose ids follow `after` (from the first id when nil), in ascending byte order.
+    mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord]
+
+    /// Every customer whose ``CustomerRecord/timerDueAt`` is at or before `time`, by (due time, customer id).
+    mutating func customersDue(through time: Int64) throws -> [CustomerRecord]
+}
+
+extension String {
+    /// The order of customer ids everywhere a walk over customers must be reproducible: UTF-8 bytes, as SQLite
+    /// compares `TEXT` (Swift's `<` compares Unicode-normalised scalars, which differs for some inputs).
+    @inlinable
+    public func precedesInByteOrder(_ other: String) -> Bool {
+        utf8.lexicographicallyPrecedes(other.utf8)
+    }
+}

@@ -1,0 +1,132 @@
+/// Every customer in memory, for `replay` and tests: a ``CustomerDirectory`` with the same orders the daemon's
+/// SQLite store gives (ids in byte order, timers by due time then id).
+public struct InMemoryCustomers: CustomerDirectory, Sendable {
+    /// Customers in first-seen order.
+    public private(set) var records: [CustomerRecord] = []
+    private var index: [String: Int] = [:]
+    /// Positions in id order, plus a small sorted run of newcomers merged in when it grows past `mergeAt`: a
+    /// newcomer costs a binary insertion into the short run instead of one into the whole order.
+    private var ordered: [Int] = []
+    private var newcomers: [Int] = []
+    private static let mergeAt = 1_024
+    private var timers = TimeOrderedQueue()
+
+    public init() {}
+
+    public var count: Int { records.count }
+
+    public mutating func withRecord<R>(
+        _ id: String, make: () -> CustomerRecord, _ body: (inout CustomerRecord) throws -> R
+    ) throws -> R {
+        let position: Int
+        if let known = index[id] {
+            position = known
+        } else {
+            position = records.count
+            index[id] = position
+            records.append(make())
+            insertNewcomer(position)
+        }
+        let due = records[position].timerDueAt
+        let result = try body(&records[position])
+        noteTimer(position, before: due)
+        return result
+    }
+
+    public func record(_ id: String) -> CustomerRecord? {
+        index[id].map { records[$0] }
+    }
+
+    public mutating func update(_ record: CustomerRecord) {
+        guard let position = index[record.customerID] else {
+            preconditionFailure("update of a customer the directory never held: \(record.customerID)")
+        }
+        let due = records[position].timerDueAt
+        records[position] = record
+        noteTimer(position, before: due)
+    }
+
+    public mutating func customers(after: String?, limit: Int) -> [CustomerRecord] {
+        guard limit > 0 else { return [] }
+        var a = lowerBound(ordered, after: after), b = lowerBound(newcomers, after: after)
+        var result: [CustomerRecord] = []
+        result.reserveCapacity(limit)
+        while result.count < limit, a < ordered.count || b < newcomers.count {
+            let takeOrdered: Bool
+            if a == ordered.count {
+                takeOrdered = false
+            } else if b == newcomers.count {
+                takeOrdered = true
+            } else {
+                takeOrdered = records[ordered[a]].customerID.precedesInByteOrder(records[newcomers[b]].customerID)
+            }
+            if takeOrdered {
+                result.append(records[ordered[a]])
+                a += 1
+            } else {
+                result.append(records[newcomers[b]])
+                b += 1
+            }
+        }
+        return result
+    }
+
+    public mutating func customersDue(through time: Int64) -> [CustomerRecord] {
+        var due: [CustomerRecord] = []
+        var seen: Set<Int> = []
+        while let next = timers.first, next.time <= time {
+            _ = timers.pop()
+            // The queue keeps stale entries of timers that moved since; only the record's current timer counts.
+            guard records[next.index].timerDueAt == next.time, seen.insert(next.index).inserted else { continue }
+            due.append(records[next.index])
+        }
+        due.sort(by: CustomerRecord.firesBefore)
+        return due
+    }
+
+    private mutating func noteTimer(_ position: Int, before: Int64?) {
+        if let due = records[position].timerDueAt, due != before { timers.push(time: due, index: position) }
+    }
+
+    private mutating func insertNewcomer(_ position: Int) {
+        let id = records[position].customerID
+        var low = 0, high = newcomers.count
+        while low < high {
+            let middle = (low + high) / 2
+            if records[newcomers[middle]].customerID.precedesInByteOrder(id) { low = middle + 1 } else { high = middle }
+        }
+        newcomers.insert(position, at: low)
+        guard newcomers.count >= Self.mergeAt else { return }
+        var merged: [Int] = []
+        merged.reserveCapacity(ordered.count + newcomers.count)
+        var a = 0, b = 0
+        while a < ordered.count || b < newcomers.count {
+            if b == newcomers.count || (a < ordered.count
+                && records[ordered[a]].customerID.precedesInByteOrder(records[newcomers[b]].customerID))
+            {
+                merged.append(ordered[a])
+                a += 1
+            } else {
+                merged.append(newcomers[b])
+                b += 1
+            }
+        }
+        ordered = merged
+        newcomers.removeAll(keepingCapacity: true)
+    }
+
+    /// The first position in `positions` (sorted by id) whose id follows `after`.
+    private func lowerBound(_ positions: [Int], after: String?) -> Int {
+        guard let after else { return 0 }
+        var low = 0, high = positions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if !after.precedesInByteOrder(records[positions[middle]].customerID) {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
+    }
+}

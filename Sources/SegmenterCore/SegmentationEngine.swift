@@ -1,0 +1,152 @@
+/// The one engine behind `replay` and the daemon (DESIGN §1): it owns everything that happens to decoded events
+/// in order — apply, first assignments once the model initialises, round-robin re-evaluation, timers, model
+/// upkeep and change sequencing — and returns the changes as values.
+///
+/// Its output is a function of the applied events in order and the configuration only. Work that is not tied to
+/// one event (re-evaluation, due timers, next timers) runs at a *tick* every ``SegmentationConfiguration/tickEvents``
+/// applied events, never at a batch or poll boundary, so batch size, batch interval and timing cannot change
+/// it. The daemon persists ``progress`` with every commit so that a restart resumes the same ticks.
+/// Operator commands and `model.clock: wall` are the deliberate exceptions: they act when they happen.
+public struct SegmentationEngine: Sendable {
+    /// Where the engine is between ticks; stored with the daemon's state so a restart continues the same schedule.
+    public struct Progress: Sendable, Hashable, Codable {
+        /// Applied events since the last tick.
+        public var appliedSinceTick = 0
+        /// Re-evaluations owed (``SegmentationConfiguration/reevaluationsPerEvent`` per applied event).
+        public var reevaluationBudget = 0.0
+        /// The last customer id the round robin re-evaluated; nil starts a new pass.
+        public var cursor: String?
+        /// Customers applied since the last tick, whose next timer the tick computes.
+        public var touched: Set<String> = []
+
+        public init() {}
+    }
+
+    /// Counts since the caller last read them (``takeCounters()``).
+    public struct Counters: Sendable, Equatable {
+        public var reevaluated: Int64 = 0
+        public var reevaluationPasses: Int64 = 0
+        public var timersFired: Int64 = 0
+        public init() {}
+    }
+
+    public var segmentation: Segmentation
+    public private(set) var progress: Progress
+    private var changes: [SegmentChange] = []
+    private var counters = Counters()
+
+    public init(segmentation: Segmentation, progress: Progress = .init()) {
+        self.segmentation = segmentation
+        self.progress = progress
+    }
+
+    public var tickEvents: Int { segmentation.configuration.tickEvents }
+
+    /// True when the changes produced since the last ``takeChanges(_:)`` are not empty.
+    public var hasChanges: Bool { !changes.isEmpty }
+
+    /// Hands every change produced since the last call to `body`, in order, and forgets them.
+    public mutating func takeChanges(_ body: (SegmentChange) throws -> Void) rethrows {
+        guard !changes.isEmpty else { return }
+        defer { changes.removeAll(keepingCapacity: true) }
+        for change in changes { try body(change) }
+    }
+
+    public mutating func takeCounters() -> Counters {
+        defer { counters = Counters() }
+        return counters
+    }
+
+    /// Applies one decoded event to its customer. Returns false when the event was a duplicate (nothing
+    /// applied). Completing the initial sample assigns every customer seen so far; every `tickEvents` applied
+    /// events a tick runs.
+    @discardableResult
+    public mutating func apply<D: CustomerDirectory>(
+        _ event: Event, partition: Int32, in directory: inout D
+    ) throws -> Bool {
+        let outcome = try directory.withRecord(
+            event.customerID,
+            make: { segmentation.newRecord(customerID: event.customerID, partition: partition) }
+        ) { record in
+            record.partition = partition
+            return segmentation.apply(event, to: &record)
+        }
+        guard case .applied(let change, let initialised) = outcome else { return false }
+        progress.touched.insert(event.customerID)
+        if let change { changes.append(change) }
+        if initialised { try assignPending(in: &directory) }
+        progress.reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
+        progress.appliedSinceTick += 1
+        if progress.appliedSinceTick >= tickEvents { try tick(in: &directory) }
+        return true
+    }
+
+    /// End of a finite stream (replay): when fewer events than `init_sample` arrived, the model initialises from
+    /// what it has and everyone seen gets a segment. A stream long enough to initialise is left as the daemon
+    /// would leave it after the same events: no extra tick.
+    public mutating func finish<D: CustomerDirectory>(in directory: inout D) throws {
+        if segmentation.initialiseEarly() { try assignPending(in: &directory) }
+    }
+
+    /// The work not tied to one event: round-robin re-evaluation (learned, so quiet customers shape the model),
+    /// due timers (cause `timer`), then the next timer of every customer touched since the last tick. Runs on its
+    /// own every `tickEvents` applied events; the daemon also calls it when `model.clock: wall` moved the
+    /// watermark on a quiet stream.
+    public mutating func tick<D: CustomerDirectory>(in directory: inout D) throws {
+        progress.appliedSinceTick = 0
+        try reevaluateRoundRobin(in: &directory)
+        try fireTimers(in: &directory)
+        for id in progress.touched.sorted(by: { $0.precedesInByteOrder($1) }) {
+            guard var record = try directory.record(id) else { continue }
+            let due = record.timerDueAt
+            segmentation.refreshTimer(&record)
+            if record.timerDueAt != due { try directory.update(record) }
+        }
+        progress.touched.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func assignPending<D: CustomerDirectory>(in directory: inout D) throws {
+        for id in segmentation.pendingCustomers {
+            guard var record = try directory.record(id),
+                  let change = segmentation.reevaluate(&record, cause: .model, learn: false)
+            else { continue }
+            try directory.update(record)
+            progress.touched.insert(id)
+            changes.append(change)
+        }
+        segmentation.pendingCustomers.removeAll()
+    }
+
+    private mutating func reevaluateRoundRobin<D: CustomerDirectory>(in directory: inout D) throws {
+        guard segmentation.kmeans.isInitialised else {
+            progress.reevaluationBudget = 0
+            return
+        }
+        let count = Int(progress.reevaluationBudget)
+        guard count >= 1 else { return }
+        progress.reevaluationBudget -= Double(count)
+        let due = try directory.customers(after: progress.cursor, limit: count)
+        for var record in due {
+            guard let change = segmentation.reevaluate(&record, learn: true) else { continue }
+            try directory.update(record)
+            progress.touched.insert(record.customerID)
+            changes.append(change)
+        }
+        progress.cursor = due.count < count ? nil : due.last?.customerID
+        counters.reevaluated += Int64(due.count)
+        if progress.cursor == nil { counters.reevaluationPasses += 1 }
+    }
+
+    private mutating func fireTimers<D: CustomerDirectory>(in directory: inout D) throws {
+        guard segmentation.kmeans.isInitialised, segmentation.watermark != .min else { return }
+        for var record in try directory.customersDue(through: segmentation.watermark) {
+            record.timerDueAt = nil
+            counters.timersFired += 1
+            if let change = segmentation.reevaluate(&record, cause: .timer, learn: false) {
+                changes.append(change)
+            }
+            try directory.update(record)
+            progress.touched.insert(record.customerID)
+        }
+    }
+}

@@ -1,0 +1,413 @@
+import Foundation
+import Logging
+import SegmenterCore
+import SegmenterKafka
+import SegmenterStore
+
+/// The daemon's loop (DESIGN §1): poll → decode → the ``SegmentationEngine`` → ONE SQLite transaction with the
+/// customers, the outbox, the model, the engine's progress and the next offsets → publish the outbox → commit
+/// offsets to Kafka.
+///
+/// The loop only moves data between its parts, each with one job: the ``DataDirectory`` (lock, store, stored
+/// model), the engine (every decision; the same one `replay` runs), the ``CustomerWorkingSet`` (cache and this
+/// batch's changes), ``PartitionOffsets``, the ``OutboxPublisher`` (delivery tracking and backoff) and
+/// ``OperatorCommands``. Batches decide only when things become durable, never what the engine emits.
+///
+/// SQLite is the source of truth: on every assignment the consumer starts from the offsets stored with the state,
+/// so an event's effect and its offset become durable together and a `kill -9` at any moment neither loses nor
+/// doubles an event. Segment changes and dead letters go through the outbox, so they are published at least
+/// once, with deterministic ids. Runs on one dedicated thread: nothing here is awaited per message.
+public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
+    private let configuration: SegmenterConfiguration
+    private let logger: Logger
+    public let status: PipelineStatusBoard
+    private let dataDirectory: DataDirectory
+    private var store: StateStore { dataDirectory.store }
+    /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
+    private var source: (any EventSource)!
+    private let sink: any OutboxSink
+    private let decoder: EventDecoder
+    private var engine: SegmentationEngine
+    private var customers: CustomerWorkingSet
+    private var offsets = PartitionOffsets()
+    private var outbox: OutboxPublisher
+    private let commands = OperatorCommands()
+    private var batch = StoreBatch()
+    private var batchMessages = 0
+    private var batchStarted: ContinuousClock.Instant?
+    private var savedModelVersion: Int64
+    private var modelChangedByCommand = false
+    private var counters = Counters()
+    private var lastKafkaCommit = ContinuousClock.now
+    private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
+    private var lastIdleSweep = ContinuousClock.now
+    private var fatal: Error?
+    /// Set by `stop()` from any thread. A lock-guarded Bool, not an `Atomic`: a noncopyable stored property in this
+    /// class's throwing init crashes the Swift 6.3.1 optimiser in release builds.
+    private var stopFlag = false
+    private let stopLock = NSLock()
+    private var stopRequested: Bool { stopLock.withLock { stopFlag } }
+
+    /// What happened since the status board was last updated.
+    private struct Counters {
+        var invalid: [String: Int64] = [:]
+        var duplicates: Int64 = 0
+        var changes: Int64 = 0
+        var transitions: [SegmentTransition: Int64] = [:]
+        var sizes: [Int: Int64] = [:]
+        var recent: [PipelineStatus.RecentChange] = []
+        var kafkaErrors: [KafkaError.Code: Int64] = [:]
+    }
+
+    /// A daemon on the configured Kafka cluster and data directory.
+    public convenience init(
+        configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard = .init()
+    ) throws {
+        let dataDirectory = try DataDirectory(
+            configuration.store.dataDirectory,
+            options: StoreOptions(synchronous: configuration.store.synchronousFull ? .full : .normal))
+        let errors = KafkaErrorLog(logger: logger)
+        let kafka = configuration.kafka
+        var producerProperties = kafka.properties
+        producerProperties["linger.ms"] = producerProperties["linger.ms"] ?? "5"
+        // Change events are repetitive JSON: lz4 makes them several times smaller on the wire and on disk.
+        producerProperties["compression.codec"] = producerProperties["compression.codec"] ?? "lz4"
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(
+                bootstrapServers: kafka.bootstrapServers, groupID: nil, clientID: kafka.clientID,
+                properties: producerProperties),
+            errorHandler: { errors.report($0, client: "producer") }, logHandler: errors.logHandler(client: "producer"))
+        try self.init(
+            configuration: configuration, logger: logger, status: status, dataDirectory: dataDirectory,
+            sink: KafkaOutboxSink(producer), errors: errors
+        ) { listener in
+            var properties = kafka.properties
+            properties["enable.partition.eof"] = properties["enable.partition.eof"] ?? "false"
+            // A fetch returns after at most 20 ms even with little data: segment changes are for campaigns that
+            // react in real time (librdkafka's default 500 ms dominated event -> change latency on a quiet
+            // partition).
+            properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "20"
+            return try KafkaEventSource(KafkaConsumer(
+                configuration: KafkaConfiguration(
+                    bootstrapServers: kafka.bootstrapServers, groupID: kafka.groupID, clientID: kafka.clientID,
+                    properties: properties),
+                rebalanceListener: listener, errorHandler: { errors.report($0, client: "consumer") },
+                logHandler: errors.logHandler(client: "consumer")))
+        }
+    }
+
+    /// A pipeline on any source and sink (tests drive it with in-memory fakes). `makeSource` receives the
+    /// pipeline as the rebalance listener the source must call from inside `poll`.
+    init(
+        configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard,
+        dataDirectory: DataDirectory, sink: any OutboxSink, errors: KafkaErrorLog? = nil,
+        makeSource: (any KafkaRebalanceListener) throws -> any EventSource
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.status = status
+        self.dataDirectory = dataDirectory
+        self.sink = sink
+        decoder = EventDecoder(maxMessageBytes: configuration.kafka.maxMessageBytes)
+        engine = try dataDirectory.loadEngine(configuration: configuration)
+        savedModelVersion = engine.segmentation.version
+        customers = CustomerWorkingSet(
+            store: dataDirectory.store, layout: engine.segmentation.layout, capacity: configuration.store.cacheSize)
+        outbox = OutboxPublisher(logger: logger)
+        counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        errors?.pipeline = self
+        source = try makeSource(self)
+        status.update { $0.storeOpen = true }
+    }
+
+    /// Asks the loop to finish its batch, commit, flush and return.
+    public func stop() {
+        stopLock.withLock { stopFlag = true }
+    }
+
+    /// Queues an operator command for the pipeline thread; `reply` is called once the batch carrying its effect
+    /// has committed (or with the error that prevented it).
+    public func submit(_ command: ModelCommand, reply: @escaping @Sendable (Result<String, Error>) -> Void) {
+        commands.submit(command, reply: reply)
+    }
+
+    /// Runs until ``stop()``; throws on a failure that must stop the daemon (the store cannot commit, Kafka
+    /// reports a fatal error). Returning normally means everything was committed and flushed.
+    public func run() throws {
+        try sink.waitForBrokers(timeout: .seconds(10))
+        try source.subscribe(topics: configuration.kafka.eventTopics)
+        try outbox.publish(from: store, to: sink)
+        status.update { $0.started = true }
+        logger.info("consuming", metadata: [
+            "kafka.topics": "\(configuration.kafka.eventTopics.joined(separator: ","))",
+            "kafka.group_id": "\(configuration.kafka.groupID)",
+        ])
+        let interval = Duration.milliseconds(configuration.store.batchIntervalMilliseconds)
+        while !stopRequested {
+            let timeout = batchStarted.map { max(.zero, $0 + interval - .now) } ?? .milliseconds(100)
+            try source.poll(max: max(1, configuration.store.batchSize - batchMessages), timeout: timeout) {
+                handle($0)
+            }
+            if let fatal { throw fatal }
+            let due = batchStarted.map { ContinuousClock.now - $0 >= interval } ?? false
+            if batchMessages >= configuration.store.batchSize || due {
+                try commitBatch()
+            }
+            try outbox.serviceDeliveries(from: sink, wait: .zero, now: .now, wallClock: Self.wallClock())
+            try outbox.retryIfDue(from: store, to: sink, now: .now)
+            try housekeeping()
+        }
+        try shutdown()
+    }
+
+    private func shutdown() throws {
+        logger.info("stopping: committing the last batch and flushing the producer")
+        try commitBatch()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !outbox.inFlight.isEmpty, ContinuousClock.now < deadline {
+            try outbox.serviceDeliveries(from: sink, wait: .milliseconds(50), now: .now, wallClock: Self.wallClock())
+        }
+        try commitBatch()
+        try commitToKafka(force: true)
+        try source.close()
+        try dataDirectory.close()
+        let undelivered = outbox.inFlight.count + outbox.failed.count
+        if undelivered > 0 {
+            logger.warning("\(undelivered) outbox rows not yet delivered; they are re-sent on the next start")
+        }
+    }
+
+    // MARK: per message
+
+    private func handle(_ message: SourceMessage) {
+        if batchStarted == nil { batchStarted = .now }
+        offsets.consumed(topic: message.topic, partition: message.partition, offset: message.offset)
+        batchMessages += 1
+        switch decoder.decode(message.value) {
+        case .success(let event):
+            do {
+                if try !engine.apply(event, partition: message.partition, in: &customers) {
+                    counters.duplicates += 1
+                }
+                takeChanges(trigger: message.timestamp)
+            } catch {
+                fatal = error
+            }
+        case .failure(let rejection):
+            deadLetter(message, rejection)
+        }
+    }
+
+    private func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) {
+        counters.invalid[rejection.code.rawValue, default: 0] += 1
+        let source = "\(message.topic)/\(message.partition)/\(message.offset)"
+        batch.outbox.append(OutboxMessage(
+            eventID: "dlq:\(source)", customerID: "", partition: message.partition,
+            topic: configuration.kafka.deadLetterTopic, key: message.key.map { Array($0) },
+            payload: Array(message.value),
+            headers: [("segmenter.error", Array(rejection.message.utf8)), ("segmenter.source", Array(source.utf8))],
+            createdAt: Self.wallClock()))
+    }
+
+    /// Moves the engine's new changes into the batch: an outbox row and a transition row each. `trigger` is the
+    /// Kafka timestamp of the event being applied, for the latency of the change it caused.
+    private func takeChanges(trigger: Int64?) {
+        guard engine.hasChanges else { return }
+        let now = Self.wallClock()
+        engine.takeChanges { change in
+            batch.outbox.append(OutboxMessage(
+                eventID: change.eventID, customerID: change.customerID,
+                partition: customers.peek(change.customerID)?.partition ?? 0,
+                topic: configuration.kafka.changesTopic, key: Array(change.customerID.utf8),
+                payload: Array(change.jsonLine(emittedAt: now).utf8), headers: [], createdAt: now))
+            batch.transitions.append(Transition(
+                customerID: change.customerID, seq: change.sequence, fromSegment: change.previous?.id,
+                toSegment: change.segment.id, at: change.at, cause: change.cause.rawValue))
+            if change.cause == .event, let trigger {
+                outbox.noteTrigger(eventID: change.eventID, kafkaTimestamp: trigger)
+            }
+            counters.changes += 1
+            counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment.id), default: 0] += 1
+            if let previous = change.previous { counters.sizes[previous.id, default: 0] -= 1 }
+            counters.sizes[change.segment.id, default: 0] += 1
+            counters.recent.append(.init(
+                customerID: change.customerID, from: change.previous?.name, to: change.segment.name,
+                cause: change.cause.rawValue, at: change.at))
+            if counters.recent.count > 20 { counters.recent.removeFirst(counters.recent.count - 20) }
+        }
+    }
+
+    /// A Kafka error from the consumer or producer (on this thread): counted by code; the log line is written by
+    /// ``KafkaErrorLog``.
+    func countKafkaError(_ error: KafkaError) {
+        counters.kafkaErrors[error.code, default: 0] += 1
+    }
+
+    // MARK: per batch
+
+    private func commitBatch() throws {
+        if commands.applyQueued({ command in
+            try ModelAdministration.apply(command, to: &engine.segmentation, store: store) { customers.peek($0) }
+        }) {
+            modelChangedByCommand = true
+        }
+        if configuration.clock == .wall {
+            // By design the wall clock moves time on a quiet stream; time-driven work follows it.
+            let before = engine.segmentation.watermark
+            engine.segmentation.advanceWatermark(to: Self.wallClock())
+            if engine.segmentation.watermark > before {
+                try engine.tick(in: &customers)
+                takeChanges(trigger: nil)
+            }
+        }
+        let delivered = outbox.delivered
+        guard customers.hasChanges || !batch.outbox.isEmpty || offsets.hasPending || !delivered.isEmpty
+            || modelChangedByCommand || commands.hasAnswers
+        else {
+            batchStarted = nil
+            return
+        }
+        modelChangedByCommand = false
+        customers.drainChanges(into: &batch)
+        let segmentation = engine.segmentation
+        let model = StoredModel(
+            version: segmentation.version, savedAt: Self.wallClock(), blob: segmentation.snapshot().encoded())
+        batch.model = model
+        if segmentation.version != savedModelVersion, segmentation.version > 0 {
+            batch.modelSnapshot = model
+        }
+        batch.offsets = offsets.batchOffsets()
+        batch.metadata[DataDirectory.engineProgressKey] = DataDirectory.encode(engine.progress)
+        batch.deleteOutboxIDs = outbox.takeDelivered()
+        let started = ContinuousClock.now
+        do {
+            try store.commit(batch)
+        } catch {
+            commands.answer(failure: error)
+            throw error
+        }
+        commands.answer(failure: nil)
+        let seconds = (ContinuousClock.now - started).seconds
+        savedModelVersion = segmentation.version
+        offsets.committed()
+        batch.removeAll(keepingCapacity: true)
+        batchMessages = 0
+        batchStarted = nil
+        publishStatus(commitSeconds: seconds)
+        try outbox.publish(from: store, to: sink)
+        try commitToKafka(force: false)
+    }
+
+    private func publishStatus(commitSeconds: Double?) {
+        let snapshot = counters
+        counters = Counters()
+        counters.sizes = snapshot.sizes
+        let byPartition = offsets.takeCounts()
+        let engineCounts = engine.takeCounters()
+        let latencies = outbox.takeLatencies()
+        let segmentation = engine.segmentation
+        let drift = segmentation.driftPerHour
+        let frozen = segmentation.frozen
+        let names = segmentation.names
+        let version = segmentation.version
+        let inertia = segmentation.kmeans.inertia
+        status.update { s in
+            for (partition, n) in byPartition {
+                s.eventsByPartition[partition, default: 0] += n
+                s.eventsTotal += n
+            }
+            for (reason, n) in snapshot.invalid { s.invalidByReason[reason, default: 0] += n }
+            for (transition, n) in snapshot.transitions { s.changesByTransition[transition, default: 0] += n }
+            for (code, n) in snapshot.kafkaErrors { s.kafkaErrorsByCode[code, default: 0] += n }
+            s.duplicates += snapshot.duplicates
+            s.changesTotal += snapshot.changes
+            s.segmentSizes = snapshot.sizes
+            s.segmentNames = names
+            s.modelVersion = version
+            s.inertia = inertia
+            s.driftPerHour = drift
+            s.frozen = frozen
+            s.reevaluatedTotal += engineCounts.reevaluated
+            s.reevaluationPasses += engineCounts.reevaluationPasses
+            s.recentChanges = snapshot.recent
+            s.eventToChangeSecondsSamples.append(contentsOf: latencies)
+            if let commitSeconds {
+                s.batches += 1
+                s.lastBatchCommitSeconds = commitSeconds
+                s.commitSecondsSamples.append(commitSeconds)
+            }
+        }
+    }
+
+    private func commitToKafka(force: Bool) throws {
+        guard force || ContinuousClock.now - lastKafkaCommit >= .seconds(1) else { return }
+        lastKafkaCommit = .now
+        let owned = offsets.durableOwned
+        guard !owned.isEmpty else { return }
+        do {
+            try source.commit(owned)
+        } catch {
+            logger.debug("committing offsets to Kafka failed (only lag tools use them)", metadata: [
+                "error": "\(error)",
+            ])
+        }
+    }
+
+    private func housekeeping() throws {
+        let idleSweepDue = configuration.clock == .wall && ContinuousClock.now - lastIdleSweep >= .seconds(1)
+        let delivered = outbox.delivered.count
+        if batchStarted == nil,
+           commands.waiting || idleSweepDue || (delivered > 0 && (delivered >= 1_000 || outbox.isIdle))
+        {
+            lastIdleSweep = .now
+            try commitBatch()
+        }
+        guard ContinuousClock.now - lastStatusRefresh >= .seconds(1) else { return }
+        lastStatusRefresh = .now
+        let lag = source.lag(for: offsets.positions)
+        let pending = (try? store.outboxCount()) ?? 0
+        let assigned = offsets.assigned
+        let kafkaErrors = counters.kafkaErrors
+        counters.kafkaErrors.removeAll()
+        let brokers = source.brokerHealth
+        status.update { s in
+            s.kafkaBrokers = brokers
+            s.lagByPartition = lag
+            s.assignedPartitions = assigned
+            s.outboxPending = pending
+            for (code, n) in kafkaErrors { s.kafkaErrorsByCode[code, default: 0] += n }
+        }
+    }
+
+    // MARK: rebalance
+
+    public func partitionsRevoked(_ partitions: [TopicPartition]) {
+        do {
+            try commitBatch()
+            try commitToKafka(force: true)
+        } catch {
+            fatal = error
+            return
+        }
+        customers.reset()
+        offsets.revoke(partitions)
+        logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])
+    }
+
+    public func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        do {
+            starts = offsets.assign(partitions, stored: try store.offsets())
+        } catch {
+            fatal = error
+        }
+        logger.info("partitions assigned", metadata: [
+            "kafka.partitions": "\(partitions.count)", "kafka.from_store": "\(starts.count)",
+        ])
+        return starts
+    }
+
+    static func wallClock() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}

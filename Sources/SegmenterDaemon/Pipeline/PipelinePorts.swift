@@ -1,0 +1,129 @@
+import SegmenterKafka
+import SegmenterStore
+
+/// One input message as the pipeline sees it: a view into the source's buffers, valid during the `poll` callback.
+public struct SourceMessage {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer
+    /// The message's Kafka timestamp (epoch ms), when it has one.
+    public var timestamp: Int64?
+
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
+        timestamp: Int64?
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+    }
+}
+
+/// Where the pipeline's events come from: a consumer-group member with manual offsets (``KafkaConsumer``), or an
+/// in-memory fake in tests. Rebalances are reported to the pipeline, as a ``KafkaRebalanceListener``, from inside
+/// `poll`.
+public protocol EventSource: AnyObject {
+    func waitForBrokers(timeout: Duration) throws
+    func subscribe(topics: [String]) throws
+    /// Visits up to `max` messages, waiting up to `timeout` for the first; returns how many it visited.
+    @discardableResult
+    func poll(max: Int, timeout: Duration, _ body: (SourceMessage) throws -> Void) throws -> Int
+    /// Commits the next offsets to read (only so that standard lag tools see them; the store is the truth).
+    func commit(_ offsets: [TopicPartition: Int64]) throws
+    /// Brokers the source is connected to (nil until known).
+    var brokerHealth: BrokerHealth? { get }
+    /// Messages between each partition's `nextOffsets` and its end.
+    func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64]
+    func close() throws
+}
+
+/// Where the pipeline's outbox rows go: an idempotent producer (``KafkaProducer``) or a fake. Every produced
+/// message gets exactly one delivery report, carrying its `token`.
+public protocol OutboxSink: AnyObject {
+    func waitForBrokers(timeout: Duration) throws
+    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) throws
+    func pollDeliveries(timeout: Duration) -> [DeliveryReport]
+}
+
+/// The pipeline's durable state: what it reads between commits and the one transaction per batch
+/// (``StateStore``, SQLite).
+public protocol PipelineStore: AnyObject {
+    func commit(_ batch: StoreBatch) throws
+    func customer(_ id: String) throws -> StoredCustomer?
+    func customers(afterID: String?, limit: Int) throws -> [StoredCustomer]
+    func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer]
+    func pendingOutbox(limit: Int, afterID: Int64?) throws -> [OutboxRow]
+    func outboxRows(ids: [Int64]) throws -> [OutboxRow]
+    func outboxCount() throws -> Int64
+    func offsets() throws -> [TopicPartitionKey: Int64]
+    func metadata(_ key: String) throws -> String?
+    func checkpoint() throws
+}
+
+/// The daemon's ``EventSource``: a ``KafkaConsumer``.
+final class KafkaEventSource: EventSource {
+    private let consumer: KafkaConsumer
+
+    init(_ consumer: KafkaConsumer) {
+        self.consumer = consumer
+    }
+
+    var brokerHealth: BrokerHealth? { consumer.brokerHealth }
+
+    func waitForBrokers(timeout: Duration) throws {
+        try consumer.waitForBrokers(timeout: timeout)
+    }
+
+    func subscribe(topics: [String]) throws {
+        try consumer.subscribe(topics: topics)
+    }
+
+    @discardableResult
+    func poll(max: Int, timeout: Duration, _ body: (SourceMessage) throws -> Void) throws -> Int {
+        try consumer.poll(max: max, timeout: timeout) { (view: KafkaMessageView) in
+            try body(SourceMessage(
+                topic: view.topic, partition: view.partition, offset: view.offset, key: view.key, value: view.value,
+                timestamp: view.timestamp))
+        }
+    }
+
+    func commit(_ offsets: [TopicPartition: Int64]) throws {
+        try consumer.commit(offsets)
+    }
+
+    func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
+        consumer.lag(for: nextOffsets)
+    }
+
+    func close() throws {
+        try consumer.close()
+    }
+}
+
+/// The daemon's ``OutboxSink``: an idempotent ``KafkaProducer``.
+final class KafkaOutboxSink: OutboxSink {
+    private let producer: KafkaProducer
+
+    init(_ producer: KafkaProducer) {
+        self.producer = producer
+    }
+
+    func waitForBrokers(timeout: Duration) throws {
+        try producer.waitForBrokers(timeout: timeout)
+    }
+
+    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) throws {
+        try producer.produce(topic: topic, key: key, value: value, headers: headers, token: token)
+    }
+
+    func pollDeliveries(timeout: Duration) -> [DeliveryReport] {
+        producer.pollDeliveries(timeout: timeout)
+    }
+}
+
+extension StateStore: PipelineStore {}

@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SegmenterKafka
+import Testing
+
+@testable import SegmenterDaemon
+
+/// GET on the daemon's HTTP port: (status, body), or nil when nothing answered within 5 s.
+private func get(_ path: String, port: Int) -> (Int, String)? {
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var answer: (Int, String)?
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.timeoutInterval = 5
+    URLSession.shared.dataTask(with: request) { data, response, _ in
+        if let response = response as? HTTPURLResponse {
+            answer = (response.statusCode, String(decoding: data ?? Data(), as: UTF8.self))
+        }
+        done.signal()
+    }.resume()
+    _ = done.wait(timeout: .now() + 6)
+    return answer
+}
+
+/// Polls `condition` every 200 ms until it holds or `timeout` passed; returns how long it took, or nil.
+private func within(_ timeout: Duration, _ condition: () -> Bool) -> Duration? {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if condition() { return ContinuousClock.now - start }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return nil
+}
+
+@Suite("broker outage", .serialized, .timeLimit(.minutes(6)))
+struct BrokerOutageTests {
+    @Test("every broker down for 60 s mid-load: the daemon stays up, /readyz says why, and afterwards every event is applied once and every change published")
+    func outageInTheMiddleOfALoad() throws {
+        try withTemporaryDirectory { directory in
+            let broker = try makeBroker(partitions: 8)
+            let (messages, expected) = generatedMessages(customers: 3_000, events: 120_000, seed: 21)
+            try produce(messages, broker: broker)
+            let data = directory.appendingPathComponent("data").path
+            let port = try freeLoopbackPort()
+            let config = try writeConfig(broker: broker, dataDirectory: data, batchSize: 200, httpPort: port,
+                                         in: directory)
+            let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "outage")
+            #expect(daemon.waitUntilStarted(), "started: \(daemon.output.suffix(500))")
+            #expect(within(.seconds(60)) { storedConsumed(data) > 5_000 } != nil, "consuming before the outage")
+
+            try broker.setBroker(1, up: false)
+            let consumedAtOutage = storedConsumed(data)
+            let noticed = within(.seconds(15)) { get("/readyz", port: port)?.0 == 503 }
+            #expect(noticed != nil, "/readyz turns 503 within seconds of the outage")
+            let body = get("/readyz", port: port)?.1 ?? ""
+            #expect(body.contains("no Kafka broker is reachable"), "the reason is given: \(body)")
+            #expect(get("/metrics", port: port)?.1.contains("segmenter_kafka_brokers_up 0") == true)
+            Thread.sleep(forTimeInterval: 60)
+            #expect(daemon.process.isRunning, "the daemon survives a minute without brokers")
+            #expect(storedConsumed(data) < Int64(messages.count), "the outage happened mid-load")
+
+            try broker.setBroker(1, up: true)
+            #expect(try waitUntilConsumed(messages.count, dataDirectories: [data], within: .seconds(120)))
+            let recovered = within(.seconds(30)) { get("/readyz", port: port)?.0 == 200 }
+            #expect(recovered != nil, "/readyz is 200 again after recovery: \(get("/readyz", port: port)?.1 ?? "")")
+            #expect(get("/metrics", port: port)?.1.contains("segmenter_kafka_brokers_up 1") == true)
+            let drained = within(.seconds(60)) { ((try? StoreContents(dataDirectory: data).outbox) ?? 1) == 0 }
+            #expect(drained != nil, "the outbox drains after the outage")
+            daemon.kill(SIGTERM)
+            #expect(daemon.wait(.seconds(10)) == 0, "clean exit within 10 s: \(daemon.output.suffix(800))")
+
+            let stored = try StoreContents(dataDirectory: data)
+            #expect(stored.counts == expected, "nothing lost, nothing doubled (outage at \(consumedAtOutage))")
+            try expectEveryTransitionPublished(stored, broker: broker)
+            #expect(!daemon.output.contains("%3|"), "librdkafka's lines go through the daemon's log, not raw stderr")
+        }
+    }
+}
