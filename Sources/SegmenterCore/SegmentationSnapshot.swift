@@ -36,12 +36,13 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
     public var driftAnchorWatermark: Int64?
     public var driftAnchorCenters: [Int: [Double]]?
 
-    public func encoded() -> [UInt8] {
+    /// The snapshot as stored (sorted JSON). Throws rather than ever storing an empty model.
+    public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return Array((try? encoder.encode(self)) ?? Data())
+        return Array(try encoder.encode(self))
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> SegmentationSnapshot {

@@ -99,7 +99,7 @@ extension ModelAdministration {
         var batch = StoreBatch()
         let model = StoredModel(
             version: segmentation.version, savedAt: Int64(Date().timeIntervalSince1970 * 1000),
-            blob: segmentation.snapshot().encoded())
+            blob: try segmentation.snapshot().encoded())
         batch.model = model
         if segmentation.version != before { batch.modelSnapshot = model }
         try store.commit(batch)

@@ -26,7 +26,7 @@ struct ModelAdministrationTests {
                            lastEventAt: $0.state.lastEventAt)
         }
         let model = StoredModel(version: replay.segmentation.version, savedAt: 1,
-                                blob: replay.segmentation.snapshot().encoded())
+                                blob: try replay.segmentation.snapshot().encoded())
         batch.model = model
         batch.modelSnapshot = model
         try store.commit(batch)

@@ -271,7 +271,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         customers.drainChanges(into: &batch)
         let segmentation = engine.segmentation
         let model = StoredModel(
-            version: segmentation.version, savedAt: Self.wallClock(), blob: segmentation.snapshot().encoded())
+            version: segmentation.version, savedAt: Self.wallClock(),
+            blob: try segmentation.snapshot().encoded())
         batch.model = model
         if segmentation.version != savedModelVersion, segmentation.version > 0 {
             batch.modelSnapshot = model
