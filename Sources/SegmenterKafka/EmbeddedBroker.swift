@@ -78,6 +78,21 @@ public final class EmbeddedBroker: Sendable {
         }
     }
 
+    /// Makes broker `leader` the leader of a partition; -1 leaves it without a leader, so nothing can be produced to
+    /// it (clients wait and retry) until a leader is set again.
+    public func setLeader(of topic: String, partition: Int32, to leader: Int32) throws(KafkaError) {
+        let err = state.withLock { state in
+            state.cluster.map { rd_kafka_mock_partition_set_leader($0, topic, partition, leader) }
+        }
+        guard let err else {
+            throw KafkaError(
+                code: .configuration, message: "cannot change \(topic)/\(partition): the embedded broker is stopped")
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(code: .partition, message: "cannot change \(topic)/\(partition): \(RdKafka.text(err))")
+        }
+    }
+
     /// Stops the brokers and closes their ports; clients still connected see them go away.
     /// Further calls do nothing.
     public func stop() {

@@ -29,6 +29,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var topicNames = TopicNames()
     private var fatalError: KafkaError?
     private var closed = false
+    private var closedCleanly = false
+    /// Whether the group's rebalance protocol is cooperative, as last reported by librdkafka.
+    private var cooperative = true
     /// Brokers this member is connected to, as of librdkafka's last statistics (about once a second; nil until
     /// the first, or when `statistics.interval.ms` is set to 0).
     public private(set) var brokerHealth: BrokerHealth?
@@ -99,6 +102,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard let handle else { return }
         rebalanceListener = nil
         if !closed { rd_kafka_consumer_close(handle) }
+        // After a close that gave up, destroying would wait for the unfinished close for as long as the brokers
+        // are away: the handle is left to the end of the process instead (a close gives up only on shutdown).
+        guard !closed || closedCleanly else { return }
         rd_kafka_destroy(handle)
     }
 
@@ -153,12 +159,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         return messages
     }
 
-    /// Commits, synchronously, the NEXT offset to read for each partition (last processed + 1).
-    public func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+    /// Commits the NEXT offset to read for each partition (last processed + 1). Synchronous by default; with
+    /// `async` it only queues the commit and returns — it then never blocks, even while the group coordinator is
+    /// unreachable (a synchronous commit waits for it), and a failure is not reported.
+    public func commit(_ offsets: [TopicPartition: Int64], async: Bool = false) throws(KafkaError) {
         if offsets.isEmpty { return }
         let list = RdKafka.makeList(offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_commit(handle, list, 0)
+        let err = rd_kafka_commit(handle, list, async ? 1 : 0)
+        if async, err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(code: .commit, message: "cannot commit offsets: \(RdKafka.text(err))")
         }
@@ -198,17 +207,30 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group: the listener's `partitionsRevoked` runs (so the owner can commit), then the
-    /// consumer stops. Further calls do nothing.
-    public func close() throws(KafkaError) {
+    /// consumer stops. Gives up after `timeout` — e.g. while no broker is reachable, when leaving would
+    /// wait for a coordinator that does not answer — and throws `.timeout`; the group then notices the
+    /// member is gone after its session timeout. Further calls do nothing.
+    public func close(timeout: Duration = .seconds(30)) throws(KafkaError) {
         if closed { return }
         closed = true
-        let err = rd_kafka_consumer_close(handle)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(
-                code: RdKafka.code(err), message: "cannot close the consumer cleanly: \(RdKafka.text(err))")
+        let queue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(queue) }
+        if let error = rd_kafka_consumer_close_queue(handle, queue) {
+            throw RdKafka.consume(error, "cannot close the consumer cleanly")
         }
+        let deadline = ContinuousClock.now + timeout
+        while rd_kafka_consumer_closed(handle) == 0 {
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(
+                    code: .timeout,
+                    message: "the consumer did not leave its group within \(timeout.formattedSeconds): "
+                        + "check that the brokers at \(bootstrapServers) are up")
+            }
+            // Serving the queue runs the rebalance callback for the final revoke.
+            rd_kafka_queue_poll_callback(queue, 100)
+        }
+        closedCleanly = true
     }
-
 
     /// A consumed "message" that is really an event: fatal errors throw, the rest go to the handler.
     private func messageError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) throws(KafkaError) {
@@ -248,7 +270,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ handle: OpaquePointer, _ err: rd_kafka_resp_err_t,
         _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
     ) {
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        // The protocol is unknown (NULL) while the consumer closes: the last one seen still applies.
+        if let name = rd_kafka_rebalance_protocol(handle) { cooperative = String(cString: name) == "COOPERATIVE" }
         let partitions = RdKafka.partitions(list)
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

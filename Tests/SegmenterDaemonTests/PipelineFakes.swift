@@ -40,7 +40,7 @@ final class FakeEventSource: EventSource, @unchecked Sendable {
     func waitForBrokers(timeout: Duration) throws {}
     func subscribe(topics: [String]) throws {}
     func commit(_ offsets: [TopicPartition: Int64]) throws {}
-    func close() throws {}
+    func close(timeout: Duration) throws {}
 
     func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
         nextOffsets.reduce(into: [:]) { $0[$1.key] = Int64(partitions[Int($1.key.partition)].count) - $1.value }

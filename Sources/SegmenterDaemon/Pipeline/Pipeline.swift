@@ -160,16 +160,23 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         try shutdown()
     }
 
+    /// SIGTERM: commit, give the producer a few seconds, leave the group, release the directory — within 10 s
+    /// even while no broker answers (what is not delivered stays in the outbox for the next start).
     private func shutdown() throws {
         logger.info("stopping: committing the last batch and flushing the producer")
         try commitBatch()
-        let deadline = ContinuousClock.now + .seconds(5)
+        let brokersAway = source.brokerHealth.map { $0.up == 0 } ?? false
+        let deadline = ContinuousClock.now + (brokersAway ? .zero : .seconds(4))
         while !outbox.inFlight.isEmpty, ContinuousClock.now < deadline {
             try outbox.serviceDeliveries(from: sink, wait: .milliseconds(50), now: .now, wallClock: Self.wallClock())
         }
         try commitBatch()
         try commitToKafka(force: true)
-        try source.close()
+        do {
+            try source.close(timeout: .seconds(3))
+        } catch {
+            logger.warning("left the consumer group without waiting for it: \(error)")
+        }
         try dataDirectory.close()
         let undelivered = outbox.inFlight.count + outbox.failed.count
         if undelivered > 0 {

@@ -33,13 +33,15 @@ public protocol EventSource: AnyObject {
     /// Visits up to `max` messages, waiting up to `timeout` for the first; returns how many it visited.
     @discardableResult
     func poll(max: Int, timeout: Duration, _ body: (SourceMessage) throws -> Void) throws -> Int
-    /// Commits the next offsets to read (only so that standard lag tools see them; the store is the truth).
+    /// Commits the next offsets to read, without waiting (only so that standard lag tools see them; the store is
+    /// the truth, so a commit that is lost costs nothing).
     func commit(_ offsets: [TopicPartition: Int64]) throws
     /// Brokers the source is connected to (nil until known).
     var brokerHealth: BrokerHealth? { get }
     /// Messages between each partition's `nextOffsets` and its end.
     func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64]
-    func close() throws
+    /// Leaves the group, giving up after `timeout` (a broker outage must not hold up a shutdown).
+    func close(timeout: Duration) throws
 }
 
 /// Where the pipeline's outbox rows go: an idempotent producer (``KafkaProducer``) or a fake. Every produced
@@ -93,15 +95,15 @@ final class KafkaEventSource: EventSource {
     }
 
     func commit(_ offsets: [TopicPartition: Int64]) throws {
-        try consumer.commit(offsets)
+        try consumer.commit(offsets, async: true)
     }
 
     func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
         consumer.lag(for: nextOffsets)
     }
 
-    func close() throws {
-        try consumer.close()
+    func close(timeout: Duration) throws {
+        try consumer.close(timeout: timeout)
     }
 }
 
