@@ -1,6 +1,4 @@
 import Foundation
-import SegmenterCore
-import SegmenterStore
 import ServiceLifecycle
 
 /// Runs blocking work (a librdkafka loop) on its own thread as a swift-service-lifecycle service: never in the
@@ -23,16 +21,5 @@ func runBlockingService(
         }
     } onGracefulShutdown: {
         stop()
-    }
-}
-
-extension CustomerRecord {
-    /// A stored customer read back with the feature layout it was written with.
-    init(stored: StoredCustomer, layout: FeatureLayout) throws {
-        self.init(
-            customerID: stored.customerID, partition: stored.partition,
-            state: try CustomerState(encoded: stored.state, layout: layout), segmentID: stored.segmentID,
-            segmentSince: stored.segmentSince, transitionSeq: stored.transitionSeq, eventCount: stored.eventCount,
-            timerDueAt: stored.timerDueAt)
     }
 }

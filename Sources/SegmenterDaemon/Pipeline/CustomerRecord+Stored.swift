@@ -1,0 +1,13 @@
+import SegmenterCore
+import SegmenterStore
+
+extension CustomerRecord {
+    /// A stored customer read back with the feature layout it was written with.
+    init(stored: StoredCustomer, layout: FeatureLayout) throws {
+        self.init(
+            customerID: stored.customerID, partition: stored.partition,
+            state: try CustomerState(encoded: stored.state, layout: layout), segmentID: stored.segmentID,
+            segmentSince: stored.segmentSince, transitionSeq: stored.transitionSeq, eventCount: stored.eventCount,
+            timerDueAt: stored.timerDueAt)
+    }
+}
