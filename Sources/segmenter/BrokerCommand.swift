@@ -1,7 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
-import SegmenterKafka
+import SegmenterDaemon
 
 /// `segmenter broker`: an embedded Kafka cluster in the foreground, for local development and demos.
 struct BrokerCommand: AsyncParsableCommand {
@@ -30,16 +29,8 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let broker = try EmbeddedBroker(brokers: brokers, topics: Self.parseTopics(topics))
-        if let bootstrapFile {
-            try Data((broker.bootstrapServers + "\n").utf8).write(
-                to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
-        }
-        // Unbuffered, so that a script reading our output sees the line at once.
-        FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
-        let signal = await Self.waitForTerminationSignal()
-        broker.stop()
-        if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
+        let signal = try await BrokerRun.run(
+            brokers: brokers, topics: Self.parseTopics(topics), bootstrapFile: bootstrapFile)
         FileHandle.standardError.write(Data("segmenter broker: stopped on signal \(signal)\n".utf8))
     }
 
@@ -58,24 +49,5 @@ struct BrokerCommand: AsyncParsableCommand {
             }
         }
         return topics
-    }
-
-    /// Suspends until SIGINT or SIGTERM arrives and returns its number.
-    private static func waitForTerminationSignal() async -> Int32 {
-        let queue = DispatchQueue(label: "segmenter.broker.signals")
-        return await withCheckedContinuation { continuation in
-            let sources = [SIGINT, SIGTERM].map { number in
-                signal(number, SIG_IGN)
-                return DispatchSource.makeSignalSource(signal: number, queue: queue)
-            }
-            for source in sources {
-                source.setEventHandler {
-                    // Both sources share a serial queue, so cancelling here keeps the other from firing.
-                    for other in sources { other.cancel() }
-                    continuation.resume(returning: Int32(source.handle))
-                }
-                source.resume()
-            }
-        }
     }
 }

@@ -6,10 +6,6 @@ import SegmenterStore
 /// read-only connection (so it never blocks the pipeline's writes), with the stored model for names, profiles and
 /// the watermark. One connection, used under a lock: the API is for lookups, not for bulk reads.
 public final class QueryService: @unchecked Sendable {
-    public struct NotFound: Error, Sendable {
-        public var message: String
-    }
-
     public struct SegmentRef: Codable, Sendable {
         var id: Int
         var name: String
@@ -103,7 +99,8 @@ public final class QueryService: @unchecked Sendable {
     public func customer(_ id: String, transitions limit: Int = 10) throws -> CustomerView {
         try withStore { reader, segmentation, _ in
             guard let stored = try reader.customer(id) else {
-                throw NotFound(message: "no customer \"\(id)\": no valid event for this customer_id has been applied")
+                throw SegmenterError(
+                    .notFound, "no customer \"\(id)\": no valid event for this customer_id has been applied")
             }
             let record = try CustomerRecord(stored: stored, layout: segmentation.layout)
             let features = Dictionary(
