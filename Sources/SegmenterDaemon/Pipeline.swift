@@ -496,7 +496,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let names = segmentation.names
         let version = segmentation.version
         let inertia = segmentation.kmeans.inertia
+        let clamped = (segmentation.clampedAhead, segmentation.clampedBehind)
         status.update { s in
+            (s.eventsClampedAhead, s.eventsClampedBehind) = clamped
             s.eventsTotal += snapshot.events
             for (tp, n) in snapshot.byPartition { s.eventsByPartition[tp.description, default: 0] += n }
             for (reason, n) in snapshot.invalid { s.invalidByReason[reason, default: 0] += n }
