@@ -30,7 +30,8 @@ public final class OutputFile {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw CommandError("cannot write \(path) (\(option)): \(reason); check the directory exists and is writable")
+            throw CommandError(
+                "cannot write \(path) (\(option)): \(reason); check the directory exists and is writable")
         }
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         closes = true

@@ -45,8 +45,8 @@ public final class SegmenterMetrics: Sendable {
     private func clampedCounter(_ direction: String) -> Counter {
         registry.makeCounter(
             name: "segmenter_events_clamped_total", labels: [("direction", direction)],
-            help: "Events applied at a clamped time: too far ahead of or behind the stream (model.max_event_lead_hours, "
-                + "model.max_event_lag_days)")
+            help: "Events applied at a clamped time: too far ahead of or behind the stream "
+                + "(model.max_event_lead_hours, model.max_event_lag_days)")
     }
 
     /// Folds the current status into the registry and renders the Prometheus text format.

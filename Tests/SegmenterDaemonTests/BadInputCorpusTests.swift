@@ -157,7 +157,8 @@ struct BadInputCorpusTests {
             let dead = try readAll("segmenter-dlq", from: broker, atLeast: deadLettered.count)
             #expect(dead.count == deadLettered.count)
             for message in deadLettered {
-                let letter = try #require(dead.first { $0.key == message.key }, "\(message.key.map { String(decoding: $0, as: UTF8.self) } ?? "nil")")
+                let name = message.key.map { String(decoding: $0, as: UTF8.self) } ?? "no key"
+                let letter = try #require(dead.first { $0.key == message.key }, "dead letter of \(name)")
                 #expect(letter.value == message.value, "original bytes unchanged")
                 let reason = letter.headers.first { $0.key == "segmenter.error" }?.value
                 #expect(reason.map { !$0.isEmpty } == true)

@@ -86,7 +86,9 @@ struct StoreFaultDaemonTests {
 
     @Test("a corrupt database file: exit 1, the message names the file and what to do")
     func corruptDatabase() throws {
-        try expectRefusal(saying: { ["\($0)/\(Pipeline.databaseFileName)", "restore it or point --data-dir elsewhere"] }) {
+        try expectRefusal(
+            saying: { ["\($0)/\(Pipeline.databaseFileName)", "restore it or point --data-dir elsewhere"] }
+        ) {
             let data = $0.appendingPathComponent("data")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             try Data(repeating: 0x42, count: 20_000)
