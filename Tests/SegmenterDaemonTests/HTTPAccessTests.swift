@@ -121,3 +121,65 @@ struct HTTPAccessTests {
         #expect(!disabled.http.enabled)
     }
 }
+
+@Suite("segmenter model against a daemon with a token", .serialized, .timeLimit(.minutes(2)))
+struct ModelCommandTokenTests {
+    /// Runs `segmenter` with `arguments` and `environment`; returns the exit status and the combined output.
+    func segmenter(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = segmenterExecutable
+        process.arguments = arguments
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("segmenter model freeze sends the daemon's token; without it the command says which token to set")
+    func cliSendsTheToken() throws {
+        try withTemporaryDirectory { directory in
+            let broker = try makeBroker()
+            try produce(generatedMessages(customers: 100, events: 1_000, seed: 3).0, broker: broker)
+            let data = directory.appendingPathComponent("data").path
+            let port = try freeLoopbackPort()
+            let config = directory.appendingPathComponent("token.yaml").path
+            try """
+                kafka:
+                  bootstrap_servers: \(broker.bootstrapServers)
+                  properties:
+                    session.timeout.ms: "6000"
+                    heartbeat.interval.ms: "500"
+                store:
+                  data_dir: \(data)
+                model:
+                  init_sample: 200
+                http:
+                  listen: 127.0.0.1:\(port)
+                  token: s3cret-token
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "token")
+            #expect(daemon.waitUntilStarted(), "\(daemon.output.suffix(500))")
+            #expect(try waitUntilConsumed(1_000, dataDirectories: [data], within: .seconds(60)))
+
+            // The configuration the CLI reads has no token: the daemon refuses and the CLI says what to set.
+            let withoutToken = directory.appendingPathComponent("cli.yaml").path
+            try "http:\n  listen: 127.0.0.1:\(port)\n".write(toFile: withoutToken, atomically: true, encoding: .utf8)
+            let (refused, refusal) = try segmenter(
+                ["model", "freeze", "--data-dir", data, "--config", withoutToken], environment: [:])
+            #expect(refused != 0)
+            #expect(refusal.contains("SEGMENTER_HTTP_TOKEN"), "\(refusal)")
+
+            let (status, output) = try segmenter(
+                ["model", "freeze", "--data-dir", data, "--config", withoutToken],
+                environment: ["SEGMENTER_HTTP_TOKEN": "s3cret-token"])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("frozen"), "\(output)")
+            daemon.kill(SIGTERM)
+            #expect(daemon.wait(.seconds(20)) == 0)
+        }
+    }
+}
