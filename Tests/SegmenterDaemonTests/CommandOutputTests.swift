@@ -7,19 +7,10 @@ import Testing
 /// redirected file. These run the real executable with its standard output connected each way.
 @Suite("command output to a pipe and a file", .serialized, .timeLimit(.minutes(2)))
 struct CommandOutputTests {
-    /// Runs `segmenter` with `arguments` through `/bin/sh -c` so the shell wires the pipe or the redirection.
+    /// Runs `command` through `/bin/sh -c` (with `$SEGMENTER` set) so the shell wires the pipe or the redirection.
     func shell(_ command: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = ["SEGMENTER": segmenterExecutable.path, "PATH": "/usr/bin:/bin"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToEnd(URL(fileURLWithPath: "/bin/sh"), ["-c", command],
+                     environment: ["SEGMENTER": segmenterExecutable.path, "PATH": "/usr/bin:/bin"])
     }
 
     @Test("segmenter export piped into another process, redirected to a file, and with --output: every row")

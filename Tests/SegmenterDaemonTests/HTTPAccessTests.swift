@@ -124,19 +124,8 @@ struct HTTPAccessTests {
 
 @Suite("segmenter model against a daemon with a token", .serialized, .timeLimit(.minutes(2)))
 struct ModelCommandTokenTests {
-    /// Runs `segmenter` with `arguments` and `environment`; returns the exit status and the combined output.
     func segmenter(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = segmenterExecutable
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToEnd(segmenterExecutable, arguments, environment: environment)
     }
 
     @Test("segmenter model freeze sends the daemon's token; without it the command says which token to set")
