@@ -6,8 +6,9 @@
 /// ids and categories fit in Swift's small-string form and allocate nothing at all). It is tested differentially
 /// against Foundation's `JSONSerialization` on valid and mutated messages.
 ///
-/// Rules: duplicate keys — the last one wins; `null` for an optional field means absent; a JSON syntax error is
-/// reported in preference to a problem with a field's value.
+/// Rules: duplicate keys — the last one wins, but every occurrence of a known field must have a valid value;
+/// numbers must be finite anywhere in the message; `null` for an optional field means absent; a JSON syntax error
+/// is reported in preference to a problem with a field's value.
 public struct EventDecoder: Sendable {
     /// The longest accepted `customer_id`, in UTF-8 bytes.
     public static let maxCustomerIDBytes = 256

@@ -226,10 +226,14 @@ enum Assignment {
 
 extension Segmentation {
     /// After a rollback: the restored model keeps its centers, counts, standardiser, ids and names exactly, but
-    /// takes a new version number and the stream's current watermark (time does not go backwards).
-    public mutating func installAsVersion(_ version: Int64, watermark: Int64, pendingCustomers: [String]) {
+    /// takes a new version number and the stream's current time from `current`: its watermark (time does not go
+    /// backwards), recent event times, clamped-event counts and pending customers.
+    public mutating func installAsVersion(_ version: Int64, replacing current: Segmentation) {
         self.version = version
-        self.watermark = max(self.watermark, watermark)
-        self.pendingCustomers = pendingCustomers
+        watermark = max(watermark, current.watermark)
+        pendingCustomers = current.pendingCustomers
+        recentEventTimes = current.recentEventTimes
+        clampedAhead = current.clampedAhead
+        clampedBehind = current.clampedBehind
     }
 }

@@ -16,11 +16,14 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// Applied events between two ticks of the ``SegmentationEngine`` (re-evaluation, due timers, next timers).
     /// The engine's output depends on it and on nothing about batches or timing. Default: 1,000.
     public var tickEvents: Int
+    /// How far event times may stray from the stream before they are clamped (see ``EventTimeLimits``).
+    public var eventTime: EventTimeLimits
 
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
-        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 1_000
+        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 1_000,
+        eventTime: EventTimeLimits = .init()
     ) {
         self.tickEvents = tickEvents
         self.features = features
@@ -30,11 +33,12 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         self.names = names
         self.versionEvery = versionEvery
         self.reevaluationsPerEvent = reevaluationsPerEvent
+        self.eventTime = eventTime
     }
 
     /// Every problem, each naming its configuration field. Empty when valid.
     public func problems() -> [String] {
-        var problems = features.problems() + kmeans.problems() + assigner.problems()
+        var problems = features.problems() + kmeans.problems() + assigner.problems() + eventTime.problems()
         if let h = standardizerHalfLife, !(h.isFinite && h > 0) {
             problems.append("model.standardizer_half_life: \(h) must be > 0 (or omitted)")
         }
@@ -64,8 +68,16 @@ public struct Segmentation: Sendable {
     public let layout: FeatureLayout
     public internal(set) var standardizer: Standardizer
     public internal(set) var kmeans: MiniBatchKMeans
-    /// Largest event time seen (epoch ms): features age against it.
+    /// Largest (admitted) event time seen (epoch ms): features age against it.
     public internal(set) var watermark: Int64
+    /// Recent raw event times; their median is the stream's robust "now" that event times are checked against.
+    public internal(set) var recentEventTimes: RecentEventTimes
+    /// Events applied at a clamped time because they were too far ahead of the stream (or the wall clock).
+    public internal(set) var clampedAhead: UInt64 = 0
+    /// Events applied at a clamped time because they were too far behind the stream.
+    public internal(set) var clampedBehind: UInt64 = 0
+    /// Every event applied at a clamped time (`segmenter_events_clamped_total`).
+    public var clampedEvents: UInt64 { clampedAhead + clampedBehind }
     /// Increases at initialisation and every `versionEvery` learned vectors.
     public internal(set) var version: Int64
     /// Customers whose first event came before the model existed, in arrival order.
@@ -90,6 +102,7 @@ public struct Segmentation: Sendable {
             spec: configuration.features, forgettingHalfLife: configuration.standardizerHalfLife)
         kmeans = MiniBatchKMeans(configuration: configuration.kmeans, dimensions: layout.dimensions)
         watermark = .min
+        recentEventTimes = RecentEventTimes(capacity: configuration.eventTime.window)
         version = 0
         pendingCustomers = []
         names = [:]
@@ -101,12 +114,16 @@ public struct Segmentation: Sendable {
     /// Restores a segmentation from stored parts (see ``SegmentationSnapshot``).
     public init(
         configuration: SegmentationConfiguration, standardizer: Standardizer, kmeans: MiniBatchKMeans,
-        watermark: Int64, version: Int64, pendingCustomers: [String], nameOverrides: [Int: String]
+        watermark: Int64, version: Int64, pendingCustomers: [String], nameOverrides: [Int: String],
+        recentEventTimes: [Int64] = [], clampedAhead: UInt64 = 0, clampedBehind: UInt64 = 0
     ) {
         self.init(configuration: configuration)
         self.standardizer = standardizer
         self.kmeans = kmeans
         self.watermark = watermark
+        self.recentEventTimes = RecentEventTimes(capacity: configuration.eventTime.window, times: recentEventTimes)
+        self.clampedAhead = clampedAhead
+        self.clampedBehind = clampedBehind
         self.version = version
         self.pendingCustomers = pendingCustomers
         self.nameOverrides = nameOverrides
@@ -118,14 +135,28 @@ public struct Segmentation: Sendable {
         CustomerRecord(customerID: customerID, partition: partition, state: CustomerState(layout: layout))
     }
 
-    /// Applies one decoded event to its customer's record and the model.
-    public mutating func apply(_ event: Event, to record: inout CustomerRecord) -> Outcome {
+    /// Applies one decoded event to its customer's record and the model. An event whose time is further from the
+    /// stream than ``SegmentationConfiguration/eventTime`` allows is counted in ``clampedEvents`` and applied at a
+    /// clamped time: one too far ahead at the current watermark (so it moves time for nobody), one too far behind
+    /// at the lower bound. `wallClock` (epoch ms), when given, also distrusts events more than the allowed lead
+    /// ahead of it.
+    public mutating func apply(_ event: Event, to record: inout CustomerRecord, wallClock: Int64? = nil) -> Outcome {
         if let id = event.eventID, !record.state.rememberEventID(id) {
             return .duplicate
         }
-        record.state.apply(event, layout: layout)
+        recentEventTimes.insert(event.timestamp)
+        let time = configuration.eventTime.admit(
+            event.timestamp, recent: recentEventTimes, watermark: watermark, wallClock: wallClock)
+        if time == event.timestamp {
+            record.state.apply(event, layout: layout)
+        } else {
+            if time < event.timestamp { clampedAhead += 1 } else { clampedBehind += 1 }
+            var clamped = event
+            clamped.timestamp = time
+            record.state.apply(clamped, layout: layout)
+        }
         record.eventCount += 1
-        watermark = max(watermark, event.timestamp)
+        watermark = max(watermark, time)
         observeVector(of: record)
         if !kmeans.isInitialised {
             if record.eventCount == 1 {
@@ -135,10 +166,10 @@ public struct Segmentation: Sendable {
             version = 1
             refreshNames()
             pendingCustomers.removeAll { $0 == record.customerID }
-            let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: event.timestamp)
+            let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: time)
             return .applied(change: change, modelInitialised: true)
         }
-        let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: event.timestamp)
+        let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: time)
         return .applied(change: change, modelInitialised: false)
     }
 

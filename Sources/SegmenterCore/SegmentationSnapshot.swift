@@ -35,6 +35,11 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
     public var driftPerHour: Double
     public var driftAnchorWatermark: Int64?
     public var driftAnchorCenters: [Int: [Double]]?
+    /// Recent raw event times, oldest first, and the clamped-event counts. Optional, so that snapshots written
+    /// before issue #14 still load (with an empty window: the first events after the upgrade rebuild it).
+    public var recentEventTimes: [Int64]?
+    public var clampedAhead: UInt64?
+    public var clampedBehind: UInt64?
 
     /// The snapshot as stored (sorted JSON). Throws rather than ever storing an empty model.
     public func encoded() throws -> [UInt8] {
@@ -69,7 +74,8 @@ extension Segmentation {
             sample: kmeans.sample, updates: kmeans.updates, nextID: kmeans.nextID, inertia: kmeans.inertia,
             randomState: kmeans.rng.state, farthest: kmeans.farthest, farthestDistance: kmeans.farthestDistance,
             frozen: frozen, driftPerHour: driftPerHour, driftAnchorWatermark: driftAnchor?.watermark,
-            driftAnchorCenters: driftAnchor?.centers)
+            driftAnchorCenters: driftAnchor?.centers, recentEventTimes: recentEventTimes.inArrivalOrder,
+            clampedAhead: clampedAhead, clampedBehind: clampedBehind)
     }
 
     /// Restores a segmentation; fails when the snapshot was made with different features or k.
@@ -96,7 +102,9 @@ extension Segmentation {
         self.init(
             configuration: configuration, standardizer: standardizer, kmeans: kmeans, watermark: s.watermark,
             version: s.version, pendingCustomers: s.pendingCustomers,
-            nameOverrides: s.nameOverrides.merging(configuration.names) { $1 })
+            nameOverrides: s.nameOverrides.merging(configuration.names) { $1 },
+            recentEventTimes: s.recentEventTimes ?? [], clampedAhead: s.clampedAhead ?? 0,
+            clampedBehind: s.clampedBehind ?? 0)
         frozen = s.frozen
         driftPerHour = s.driftPerHour
         if let watermark = s.driftAnchorWatermark, let centers = s.driftAnchorCenters {

@@ -47,7 +47,10 @@ final class SQLiteStatement {
     }
 
     func bind(_ index: Int32, _ value: String) throws {
-        try check(sqlite3_bind_text(handle, index, value, -1, sqliteTransient))
+        // With the length given, not -1: a string with an escaped NUL ("c-1\u0000") must not be cut at it, or two
+        // customer ids would share one row (issue #14).
+        let count = Int32(value.utf8.count)
+        try value.withCString { try check(sqlite3_bind_text(handle, index, $0, count, sqliteTransient)) }
     }
 
     func bind(_ index: Int32, _ value: [UInt8]) throws {

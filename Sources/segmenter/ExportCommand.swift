@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("--format \(format) is not one of csv, ndjson")
         }
         let configuration = try SegmenterConfiguration.load(path: config)
-        let file = try OutputFile(path: output ?? "/dev/stdout", option: output == nil ? "stdout" : "--output")
+        let file = try OutputFile(path: output, option: "--output")
         _ = try Export.run(
             dataDirectory: dataDir, configuration: configuration.segmentation, format: format, write: file.write)
         try file.close()

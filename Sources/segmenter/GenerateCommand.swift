@@ -80,7 +80,7 @@ struct GenerateCommand: AsyncParsableCommand {
             }
             return
         }
-        let eventsOut = try OutputFile(path: output ?? "/dev/stdout", option: output == nil ? "stdout" : "--output")
+        let eventsOut = try OutputFile(path: output, option: "--output")
         while let event = shoppers.next() {
             try eventsOut.write(event.jsonLine() + "\n")
         }

@@ -42,6 +42,9 @@ struct ModelCommandGroup: ParsableCommand {
             let address = http ?? "\(configuration.http.host):\(configuration.http.port)"
             let url = URL(string: "http://\(address)\(path)")!
             var request = URLRequest(url: url, timeoutInterval: 90)
+            if let token = configuration.http.token {
+                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            }
             if case .rename(_, let name) = command {
                 request.httpMethod = "PUT"
                 request.httpBody = try JSONEncoder().encode(["name": name])
@@ -50,6 +53,12 @@ struct ModelCommandGroup: ParsableCommand {
             }
             let (status, body) = try send(request)
             let answer = (try? JSONDecoder().decode([String: String].self, from: body)) ?? [:]
+            if status == 401 {
+                throw CommandError("""
+                    the running daemon needs its HTTP token: set SEGMENTER_HTTP_TOKEN (or http.token in the file \
+                    given with --config) to the daemon's http.token
+                    """)
+            }
             guard status == 200, let result = answer["result"] else {
                 throw CommandError("the running daemon refused: \(answer["error"] ?? "HTTP \(status)")")
             }

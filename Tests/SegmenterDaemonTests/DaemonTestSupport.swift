@@ -164,6 +164,24 @@ var segmenterExecutable: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segmenter")
 }
 
+/// Runs `executable` to its end with `arguments` and exactly `environment`; returns its status and its standard
+/// output and error together.
+func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) throws
+    -> (status: Int32, output: String)
+{
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// `segmenter run` as a child process; killed in `deinit` if still running.
 final class DaemonProcess {
     let process = Process()

@@ -1,4 +1,5 @@
 import Foundation
+import SegmenterCore
 import Testing
 
 @testable import SegmenterDaemon
@@ -31,6 +32,22 @@ struct SegmenterConfigurationTests {
     func wrongType() throws {
         let text = try #require(try problems("store:\n  batch_size: lots\n"))
         #expect(text.contains("store.batch_size") && text.contains("\"lots\""))
+    }
+
+    @Test("event-time limits: defaults, hours and days, off, and bad values named by field")
+    func eventTimeLimits() throws {
+        let defaults = try SegmenterConfiguration.load(path: nil, environment: [:]).segmentation.eventTime
+        #expect(defaults == EventTimeLimits())
+        let set = try SegmenterConfiguration.load(path: nil, environment: [
+            "SEGMENTER_MODEL__MAX_EVENT_LEAD_HOURS": "2", "SEGMENTER_MODEL__MAX_EVENT_LAG_DAYS": "off",
+            "SEGMENTER_MODEL__EVENT_TIME_WINDOW": "31",
+        ]).segmentation.eventTime
+        #expect(set == EventTimeLimits(maxLeadMilliseconds: 7_200_000, maxLagMilliseconds: nil, window: 31))
+        let text = try #require(try problems(
+            "model:\n  max_event_lead_hours: soon\n  max_event_lag_days: -2\n  event_time_window: 0\n"))
+        #expect(text.contains("model.max_event_lead_hours: expected a number"))
+        #expect(text.contains("model.max_event_lag_days: -2.0 is out of range"))
+        #expect(text.contains("model.event_time_window: 0 is out of range"))
     }
 
     @Test("an out-of-range number names the field, the value and the range")

@@ -67,8 +67,7 @@ public enum ModelAdministration {
             let snapshot = try SegmentationSnapshot.decode(blob)
             let newest = try store.snapshots().map(\.version).max() ?? 0
             var restored = try Segmentation(configuration: segmentation.configuration, snapshot: snapshot)
-            restored.installAsVersion(max(newest, segmentation.version) + 1, watermark: segmentation.watermark,
-                                      pendingCustomers: segmentation.pendingCustomers)
+            restored.installAsVersion(max(newest, segmentation.version) + 1, replacing: segmentation)
             segmentation = restored
             return "model version \(version) restored as version \(segmentation.version)"
         }

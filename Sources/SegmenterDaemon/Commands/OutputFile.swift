@@ -1,20 +1,40 @@
 import Foundation
 
 /// A buffered output file for command results (CSV, NDJSON); errors name the option the path came from.
+///
+/// Standard output is written through the process's file descriptor 1 as it is, never by reopening
+/// `/dev/stdout` (issue #14): `FileManager.createFile` writes atomically, a temporary file renamed over the path,
+/// so as root it replaced the `/dev/stdout` symlink with a regular file that swallowed the output (and every later
+/// write to `/dev/stdout` on the machine), and as any other user it failed. Files are opened with `open(2)`.
 public final class OutputFile {
     private let handle: FileHandle
+    private let closes: Bool
     private var buffer: [UInt8] = []
     private let path: String
 
-    public init(path: String, option: String) throws {
-        self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw CommandError("cannot write \(path) (\(option)): check the directory exists and is writable")
-        }
-        self.handle = handle
+    /// Standard output: `path` nil, `-` or `/dev/stdout`.
+    public static func isStandardOutput(_ path: String?) -> Bool {
+        path == nil || path == "-" || path == "/dev/stdout"
+    }
+
+    /// Opens `path` (created or truncated), or standard output when ``isStandardOutput(_:)``.
+    public init(path: String?, option: String) throws {
         buffer.reserveCapacity(1 << 20)
+        guard let path, !Self.isStandardOutput(path) else {
+            self.path = "standard output"
+            handle = FileHandle.standardOutput
+            closes = false
+            return
+        }
+        self.path = path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CommandError(
+                "cannot write \(path) (\(option)): \(reason); check the directory exists and is writable")
+        }
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        closes = true
     }
 
     public func write(_ text: String) throws {
@@ -34,7 +54,7 @@ public final class OutputFile {
 
     public func close() throws {
         try flush()
-        try handle.close()
+        if closes { try handle.close() }
     }
 }
 

@@ -48,6 +48,19 @@ public struct SegmenterConfiguration: Sendable {
         public var port = 9464
         /// `/readyz` fails while the total consumer lag is above this. Default: 100,000.
         public var readyMaxLag = 100_000
+        /// When set, every request that changes something (model commands, renames) needs
+        /// `Authorization: Bearer <token>`. Also `SEGMENTER_HTTP_TOKEN`. Default: none.
+        public var token: String?
+        /// Serve a non-loopback `listen` address without a token anyway. Default: false (refuse to start).
+        public var allowUnauthenticated = false
+        /// Larger request bodies are refused with 413. Default: 65,536.
+        public var maxBodyBytes = 65_536
+
+        /// True for 127.0.0.0/8, ::1 and localhost.
+        public var isLoopback: Bool {
+            let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+            return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+        }
     }
 
     /// What moves the watermark (the "now" features age against): `event` time only, so replays give the same
@@ -94,7 +107,8 @@ public struct SegmenterConfiguration: Sendable {
         return configuration
     }
 
-    /// Environment variables: `SEGMENTER_BROKERS`, `SEGMENTER_DATA_DIR`, `SEGMENTER_HTTP_LISTEN` and the general
+    /// Environment variables: `SEGMENTER_BROKERS`, `SEGMENTER_DATA_DIR`, `SEGMENTER_HTTP_LISTEN`,
+    /// `SEGMENTER_HTTP_TOKEN` and the general
     /// form `SEGMENTER_<SECTION>__<FIELD>` (e.g. `SEGMENTER_MODEL__K=8`, `SEGMENTER_KAFKA__GROUP_ID=g`).
     static func environmentPath(_ name: String) -> [String]? {
         switch name {
@@ -102,6 +116,7 @@ public struct SegmenterConfiguration: Sendable {
         case "SEGMENTER_DATA_DIR": return ["store", "data_dir"]
         case "SEGMENTER_HTTP_LISTEN": return ["http", "listen"]
         case "SEGMENTER_GROUP_ID": return ["kafka", "group_id"]
+        case "SEGMENTER_HTTP_TOKEN": return ["http", "token"]
         default:
             guard name.hasPrefix("SEGMENTER_"), name.contains("__") else { return nil }
             return name.dropFirst("SEGMENTER_".count).components(separatedBy: "__").map { $0.lowercased() }
@@ -151,9 +166,16 @@ public struct SegmenterConfiguration: Sendable {
         c.clock = root.section("model").choice("clock", default: .event, ["event": .event, "wall": .wall])
 
         let http = root.section("http")
-        http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag"])
+        http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag", "token", "allow_unauthenticated",
+                                "max_body_bytes"])
         c.http.enabled = http.bool("enabled", default: c.http.enabled)
         c.http.readyMaxLag = http.int("ready_max_lag", default: c.http.readyMaxLag, in: 0...Int.max)
+        c.http.token = http.optionalString("token")
+        if c.http.token?.trimmingSpaces.isEmpty == true {
+            http.report("http.token: is empty; give a long random string (e.g. `openssl rand -hex 32`) or omit it")
+        }
+        c.http.allowUnauthenticated = http.bool("allow_unauthenticated", default: c.http.allowUnauthenticated)
+        c.http.maxBodyBytes = http.int("max_body_bytes", default: c.http.maxBodyBytes, in: 256...67_108_864)
         if let listen = http.optionalString("listen") {
             let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) {
@@ -163,6 +185,13 @@ public struct SegmenterConfiguration: Sendable {
                 http.report("http.listen: \"\(listen)\" is not host:port (e.g. 127.0.0.1:9464)")
             }
         }
+        if c.http.enabled, !c.http.isLoopback, c.http.token == nil, !c.http.allowUnauthenticated {
+            http.report("""
+                http.listen: \(c.http.host):\(c.http.port) is reachable from other machines but http.token is not \
+                set, so anyone could freeze, retrain or roll back the model: set http.token (or \
+                SEGMENTER_HTTP_TOKEN), or set http.allow_unauthenticated: true to serve without one
+                """)
+        }
         return c
     }
 
@@ -170,7 +199,7 @@ public struct SegmenterConfiguration: Sendable {
         model.rejectUnknownKeys([
             "k", "init_sample", "seed", "forgetting_half_life", "reseed_after", "hysteresis_margin",
             "min_dwell_minutes", "standardizer_half_life", "version_every", "reevaluations_per_event", "names",
-            "clock", "tick_events",
+            "clock", "tick_events", "max_event_lead_hours", "max_event_lag_days", "event_time_window",
         ])
         var s = SegmentationConfiguration()
         s.kmeans.k = model.int("k", default: s.kmeans.k, in: 1...1_000)
@@ -188,6 +217,14 @@ public struct SegmenterConfiguration: Sendable {
         s.reevaluationsPerEvent = model.double(
             "reevaluations_per_event", default: s.reevaluationsPerEvent, in: 0...100)
         s.tickEvents = model.int("tick_events", default: s.tickEvents, in: 1...1_000_000)
+        let limits = s.eventTime
+        s.eventTime.maxLeadMilliseconds = model.optionalDouble(
+            "max_event_lead_hours", default: limits.maxLeadMilliseconds.map { Double($0) / 3_600_000 }, in: 0.001...1e6
+        ).map { Int64($0 * 3_600_000) }
+        s.eventTime.maxLagMilliseconds = model.optionalDouble(
+            "max_event_lag_days", default: limits.maxLagMilliseconds.map { Double($0) / 86_400_000 }, in: 0.001...1e6
+        ).map { Int64($0 * 86_400_000) }
+        s.eventTime.window = model.int("event_time_window", default: limits.window, in: 1...10_001)
         for (key, name) in model.stringMap("names") {
             guard let id = Int(key) else {
                 model.report(

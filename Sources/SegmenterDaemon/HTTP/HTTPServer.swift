@@ -3,14 +3,19 @@ import Hummingbird
 import Logging
 
 /// The HTTP side (Hummingbird 2), served beside the pipeline: Prometheus metrics, health and readiness, and the
-/// read API. Loopback by default (`http.listen`); binding elsewhere is an explicit choice.
+/// read API. Loopback by default (`http.listen`); binding elsewhere is an explicit choice, and needs an
+/// `http.token` (or `http.allow_unauthenticated: true`, checked when the configuration is read).
 public enum HTTPServer {
     public static func make(
         configuration: SegmenterConfiguration, status: PipelineStatusBoard, metrics: SegmenterMetrics,
         queries: QueryService, logger: Logger, commands: (@Sendable (ModelCommand) async throws -> String)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
-        if let commands { ModelRoutes.add(to: router, submit: commands) }
+        router.add(middleware: HTTPAccessMiddleware(
+            token: configuration.http.token, maxBodyBytes: configuration.http.maxBodyBytes))
+        if let commands {
+            ModelRoutes.add(to: router, maxBodyBytes: configuration.http.maxBodyBytes, submit: commands)
+        }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -7,7 +7,7 @@ import Synchronization
 enum ModelRoutes {
     typealias Submit = @Sendable (ModelCommand) async throws -> String
 
-    static func add(to router: Router<BasicRequestContext>, submit: @escaping Submit) {
+    static func add(to router: Router<BasicRequestContext>, maxBodyBytes: Int, submit: @escaping Submit) {
         for (path, command) in [("freeze", ModelCommand.freeze), ("unfreeze", .unfreeze), ("retrain", .retrain)] {
             router.post("/v1/model/\(path)") { _, _ in
                 await run(command, submit)
@@ -25,7 +25,7 @@ enum ModelRoutes {
                 return HTTPServer.json(.badRequest, ["error": "the segment id must be a whole number"])
             }
             struct Rename: Decodable { var name: String }
-            let body = try await request.body.collect(upTo: 64 * 1024)
+            let body = try await request.body.collect(upTo: maxBodyBytes)
             guard let rename = try? JSONDecoder().decode(Rename.self, from: Data(buffer: body)) else {
                 return HTTPServer.json(.badRequest, ["error": #"send a JSON body {"name": "…"}"#])
             }

@@ -18,6 +18,7 @@ public final class SegmenterMetrics: Sendable {
         var events: [TopicPartition: Int64] = [:]
         var invalid: [String: Int64] = [:]
         var duplicates: Int64 = 0
+        var clamped: [String: UInt64] = [:]
         var transitions: [SegmentTransition: Int64] = [:]
         var kafkaErrors: [KafkaError.Code: Int64] = [:]
         var lagGauges: [TopicPartition: Gauge] = [:]
@@ -43,6 +44,14 @@ public final class SegmenterMetrics: Sendable {
         }
         _ = registry.makeCounter(name: "segmenter_events_duplicate_total",
                                  help: "Events skipped because their event_id was applied recently")
+        for direction in ["ahead", "behind"] { _ = clampedCounter(direction) }
+    }
+
+    private func clampedCounter(_ direction: String) -> Counter {
+        registry.makeCounter(
+            name: "segmenter_events_clamped_total", labels: [("direction", direction)],
+            help: "Events applied at a clamped time: too far ahead of or behind the stream "
+                + "(model.max_event_lead_hours, model.max_event_lag_days)")
     }
 
     /// Folds the current status into the registry and renders the Prometheus text format.
@@ -74,6 +83,11 @@ public final class SegmenterMetrics: Sendable {
                                      help: "Events skipped because their event_id was applied recently")
                     .increment(by: current.duplicates - seen.duplicates)
                 seen.duplicates = current.duplicates
+            }
+            for (direction, total) in [("ahead", current.eventsClampedAhead), ("behind", current.eventsClampedBehind)]
+            where total > seen.clamped[direction, default: 0] {
+                clampedCounter(direction).increment(by: Int64(total - seen.clamped[direction, default: 0]))
+                seen.clamped[direction] = total
             }
             for (transition, total) in current.changesByTransition {
                 let delta = total - seen.transitions[transition, default: 0]

@@ -319,7 +319,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let names = segmentation.names
         let version = segmentation.version
         let inertia = segmentation.kmeans.inertia
+        let clamped = (segmentation.clampedAhead, segmentation.clampedBehind)
         status.update { s in
+            (s.eventsClampedAhead, s.eventsClampedBehind) = clamped
             for (partition, n) in byPartition {
                 s.eventsByPartition[partition, default: 0] += n
                 s.eventsTotal += n

@@ -30,6 +30,9 @@ public struct PipelineStatus: Sendable {
     public var eventsByPartition: [TopicPartition: Int64] = [:]
     public var invalidByReason: [String: Int64] = [:]
     public var duplicates: Int64 = 0
+    /// Events applied at a clamped time (too far ahead of / behind the stream), since the store was created.
+    public var eventsClampedAhead: UInt64 = 0
+    public var eventsClampedBehind: UInt64 = 0
     public var changesTotal: Int64 = 0
     public var changesByTransition: [SegmentTransition: Int64] = [:]
     public var lagByPartition: [TopicPartition: Int64] = [:]

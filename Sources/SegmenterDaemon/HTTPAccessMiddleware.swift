@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+
+/// Who may do what over HTTP, applied to every request before routing: a request that would change something
+/// (any method but GET and HEAD) needs `Authorization: Bearer <http.token>` when a token is configured; a body
+/// larger than `http.max_body_bytes` is refused before it is read; and every error, an unknown path included,
+/// is answered as JSON with a sentence saying what to do.
+struct HTTPAccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+    let maxBodyBytes: Int
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            return tooLarge("has \(length) bytes")
+        }
+        if let token, request.method != .get, request.method != .head,
+           !Self.matches(request.headers[.authorization], token: token)
+        {
+            var response = HTTPServer.json(.unauthorized, [
+                "error": "\(request.method) \(request.uri.path) changes the daemon and needs the header "
+                    + "\"Authorization: Bearer <token>\" with the daemon's http.token (SEGMENTER_HTTP_TOKEN)",
+            ])
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return HTTPServer.json(.notFound, [
+                "error": "there is no \(request.method) \(request.uri.path); the API serves GET /metrics, /healthz, "
+                    + "/readyz, /v1/customers/{id}, /v1/segments, /v1/model, POST /v1/model/freeze, "
+                    + "/v1/model/unfreeze, /v1/model/retrain, /v1/model/rollback/{version}, PUT /v1/segments/{id}",
+            ])
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            return tooLarge("is too large")
+        } catch let error as any HTTPResponseError {
+            return HTTPServer.json(error.status, ["error": "\(request.method) \(request.uri.path): \(error)"])
+        }
+    }
+
+    private func tooLarge(_ what: String) -> Response {
+        HTTPServer.json(.contentTooLarge, [
+            "error": "the request body \(what); at most \(maxBodyBytes) bytes are accepted (http.max_body_bytes)",
+        ])
+    }
+
+    /// Compares in time independent of where the first difference is, so the token cannot be guessed byte by byte.
+    static func matches(_ header: String?, token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        let expected = Array(token.utf8)
+        var difference = UInt8(given.count == expected.count ? 0 : 1)
+        for i in 0..<expected.count {
+            difference |= (i < given.count ? given[i] : 0) ^ expected[i]
+        }
+        return difference == 0
+    }
+}
