@@ -226,8 +226,14 @@ public final class KafkaConsumer: @unchecked Sendable {
                     message: "the consumer did not leave its group within \(timeout.formattedSeconds): "
                         + "check that the brokers at \(bootstrapServers) are up")
             }
-            // Serving the queue runs the rebalance callback for the final revoke.
-            rd_kafka_queue_poll_callback(queue, 100)
+            // The final revoke arrives as an event on this queue; it goes to the same handler as the callback.
+            guard let event = rd_kafka_queue_poll(queue, 100) else { continue }
+            defer { rd_kafka_event_destroy(event) }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE,
+               let partitions = rd_kafka_event_topic_partition_list(event)
+            {
+                rebalance(handle, rd_kafka_event_error(event), partitions)
+            }
         }
         closedCleanly = true
     }

@@ -72,7 +72,7 @@ struct CrashSafetyTests {
             daemon.kill(SIGTERM)
             let started = ContinuousClock.now
             let status = daemon.wait(.seconds(10))
-            #expect(status == 0, "exit status \(String(describing: status)) after \(ContinuousClock.now - started)")
+            #expect(status == 0, "exit status \(String(describing: status)) after \(ContinuousClock.now - started): \(daemon.output.suffix(1_500))")
             let stored = try StoreContents(dataDirectory: data)
             #expect(stored.consumed < Int64(messages.count), "it was stopped during the load")
             #expect(stored.counts.values.reduce(0, +) == stored.consumed, "every consumed event applied and stored")
