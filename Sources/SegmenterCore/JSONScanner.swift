@@ -289,15 +289,23 @@ struct JSONScanner {
     /// A scanned integer as `Int64`, or `nil` when it has a fraction or exponent or does not fit.
     func int64(_ token: NumberToken) -> Int64? {
         guard token.isInteger else { return nil }
-        var index = token.start
-        let negative = bytes[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
+        return Self.wholeNumber(UnsafeBufferPointer(start: bytes + token.start, count: token.end - token.start))
+    }
+
+    /// The value of an optionally signed string of decimal digits (no fraction, no exponent), or `nil` when the
+    /// bytes are not one or it does not fit in `Int64`.
+    static func wholeNumber(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < text.count else { return nil }
         var value: Int64 = 0
-        while index < token.end {
-            let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
+        while index < text.count {
+            let digit = text[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(digit)
-                : shifted.addingReportingOverflow(digit)
+            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(Int64(digit))
+                : shifted.addingReportingOverflow(Int64(digit))
             guard !overflowA, !overflowB else { return nil }
             value = next
             index += 1
