@@ -76,8 +76,8 @@ extension EventRejection {
     static func notBehaviour(call: String) -> EventRejection {
         EventRejection(
             code: .notBehaviour,
-            message: "a Segment \"\(call)\" call describes who the customer is, not what they did: skipped, not counted "
-                + "as an event")
+            message: "a Segment \"\(call)\" call describes who the customer is, not what they did: skipped, "
+                + "not counted as an event")
     }
 
     static func nonFinite(_ field: String) -> EventRejection {

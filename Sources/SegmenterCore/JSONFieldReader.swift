@@ -280,7 +280,8 @@ extension JSONFieldReader {
                     count: token.end - token.start), as: UTF8.self)
                 record(EventRejection(
                     code: .invalidTimestamp,
-                    message: "field \"\(field())\" = \(text) is not whole epoch milliseconds between years 0000 and 9999"
+                    message: "field \"\(field())\" = \(text) is not whole epoch milliseconds "
+                        + "between years 0000 and 9999"
                 ))
             }
             return nil

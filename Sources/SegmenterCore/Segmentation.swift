@@ -13,11 +13,14 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// re-evaluated vectors are learned too, so the model sees quiet customers, not only active ones.
     /// Default: 0.25.
     public var reevaluationsPerEvent: Double
+    /// How input messages are read (`input.format`): the native event or a preset. It lives with the engine's
+    /// configuration because replay and the daemon must decode a topic alike (DESIGN §1). Default: native.
+    public var inputFormat: InputFormat
 
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
-        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25
+        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, inputFormat: InputFormat = .native
     ) {
         self.features = features
         self.kmeans = kmeans
@@ -26,6 +29,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         self.names = names
         self.versionEvery = versionEvery
         self.reevaluationsPerEvent = reevaluationsPerEvent
+        self.inputFormat = inputFormat
     }
 
     /// Every problem, each naming its configuration field. Empty when valid.

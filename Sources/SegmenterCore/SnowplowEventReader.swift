@@ -18,7 +18,8 @@ struct SnowplowEventReader: JSONFieldReader {
     private var line = ProductLines.Line()
     private var event = Event(customerID: "", type: .other, timestamp: 0)
 
-    private static let actionField = "unstruct_event_com_snowplowanalytics_snowplow_ecommerce_snowplow_ecommerce_action_1"
+    private static let actionField =
+        "unstruct_event_com_snowplowanalytics_snowplow_ecommerce_snowplow_ecommerce_action_1"
     private static let productField = "contexts_com_snowplowanalytics_snowplow_ecommerce_product_1"
     private static let transactionField = "contexts_com_snowplowanalytics_snowplow_ecommerce_transaction_1"
     private static let refundField = "contexts_com_snowplowanalytics_snowplow_ecommerce_refund_1"
@@ -38,7 +39,8 @@ struct SnowplowEventReader: JSONFieldReader {
         switch JSONText(eventName, in: scanner) {
         case "page_view": event.type = .pageView
         case "site_search": event.type = .search
-        case "snowplow_ecommerce_action": event.type = action.map { Self.actionType(JSONText($0, in: scanner)) } ?? .other
+        case "snowplow_ecommerce_action":
+            event.type = action.map { Self.actionType(JSONText($0, in: scanner)) } ?? .other
         default: event.type = .other
         }
         switch customer(known: userID, "user_id", anonymous: domainUserID, "domain_userid") {

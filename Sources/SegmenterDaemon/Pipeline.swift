@@ -86,7 +86,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.status = status
-        decoder = EventDecoder(maxMessageBytes: configuration.kafka.maxMessageBytes)
+        decoder = EventDecoder(
+            maxMessageBytes: configuration.kafka.maxMessageBytes, format: configuration.segmentation.inputFormat)
         cache = LRUCache(capacity: configuration.store.cacheSize)
 
         let path = URL(fileURLWithPath: configuration.store.dataDirectory)

@@ -68,7 +68,7 @@ public final class Replay {
 
     public func run() throws -> Summary {
         var summary = Summary()
-        let decoder = EventDecoder(maxMessageBytes: options.maxMessageBytes)
+        let decoder = EventDecoder(maxMessageBytes: options.maxMessageBytes, format: options.segmentation.inputFormat)
         let reader = try LineReader(path: options.input)
         let start = ContinuousClock.now
         func reject(_ rejection: EventRejection, line: Int) {
