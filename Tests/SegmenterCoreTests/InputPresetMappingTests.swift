@@ -176,8 +176,7 @@ struct GA4MappingTests {
         #expect(try F.event(.ga4, ["ecommerce.total_item_quantity": nil]).quantity == 3)
     }
 
-    @Test("category items[0].item_category, device device.category, channel traffic_source.source, "
-        + "session the ga_session_id param")
+    @Test("category, device, channel and session from items[0], device, traffic_source and ga_session_id")
     func fields() throws {
         let event = try F.event(.ga4, [:])
         #expect(event.category == "shoes" && event.productID == "p-1")
