@@ -16,6 +16,10 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
         /// A valid message that is not behaviour (Segment `identify`, `alias`, `group`): skipped and counted, never
         /// dead-lettered (see ``EventRejection/isDeadLetter``).
         case notBehaviour = "not_behaviour"
+
+        /// Whether a message rejected with this code belongs on the dead-letter topic: all but
+        /// ``notBehaviour``, which is well-formed and expected on the topic, so it is only counted.
+        public var isDeadLetter: Bool { self != .notBehaviour }
     }
 
     public var code: Code
@@ -30,10 +34,9 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
 
     public var description: String { "\(code.rawValue): \(message)" }
 
-    /// Whether the message belongs on the dead-letter topic. False for ``Code-swift.enum/notBehaviour``: such a
-    /// message is well-formed and expected on the topic, so it is only counted (under its code) and its offset
-    /// passes.
-    public var isDeadLetter: Bool { code != .notBehaviour }
+    /// Whether the message belongs on the dead-letter topic (``Code-swift.enum/isDeadLetter``); when not, it is
+    /// only counted under its code and its offset passes.
+    public var isDeadLetter: Bool { code.isDeadLetter }
 }
 
 extension EventRejection {

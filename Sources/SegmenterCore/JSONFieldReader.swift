@@ -2,28 +2,37 @@
 /// literals without making a `String`: a `switch` over a ``JSONText`` with string-literal cases (`case "userId":`)
 /// compares the length first and then the bytes.
 struct JSONText {
-    /// The raw bytes between the quotes, valid while the message is.
-    let raw: UnsafeBufferPointer<UInt8>
-    /// The unescaped bytes when the key had escapes (rare: no field we read needs one).
-    let unescaped: [UInt8]?
+    private let scanner: JSONScanner
+    private let token: JSONScanner.StringToken
 
     init(_ token: JSONScanner.StringToken, in scanner: JSONScanner) {
-        raw = UnsafeBufferPointer(start: scanner.bytes + token.start, count: token.end - token.start)
-        unescaped = token.hasEscapes ? scanner.withContents(of: token) { Array($0) } : nil
+        self.scanner = scanner
+        self.token = token
     }
 
+    /// The unescaped bytes (copied only when the text had escapes: no name we read needs one).
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        guard let unescaped else { return body(raw) }
-        return unescaped.withUnsafeBufferPointer(body)
+        scanner.withContents(of: token, body)
     }
 
-    static func ~= (literal: StaticString, key: JSONText) -> Bool {
-        key.withBytes { bytes in
-            guard bytes.count == literal.utf8CodeUnitCount else { return false }
-            let text = literal.utf8Start
-            for index in 0..<bytes.count where bytes[index] != text[index] { return false }
-            return true
+    @inline(__always)
+    static func ~= (literal: StaticString, text: JSONText) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard !text.token.hasEscapes else { return text.withBytes { equal($0.baseAddress!, $0.count, literal) } }
+        guard text.token.end - text.token.start == count else { return false }
+        return equal(text.scanner.bytes + text.token.start, count, literal)
+    }
+
+    @inline(__always)
+    private static func equal(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let text = literal.utf8Start
+        var index = 0
+        while index < count {
+            guard bytes[index] == text[index] else { return false }
+            index += 1
         }
+        return true
     }
 }
 

@@ -76,6 +76,7 @@ struct JSONScanner {
         position += 1
         let start = position
         var hasEscapes = false
+        skipPlainASCII()
         while position < end {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
@@ -94,6 +95,28 @@ struct JSONScanner {
             }
         }
         throw .invalidJSON("unterminated string starting", at: start - 1)
+    }
+
+    /// Skips, eight bytes at a time, string contents that need no checking: ASCII from 0x20 up, without `"` or `\`.
+    /// Stops at the first byte that does (the closing quote, usually), which the byte-by-byte loop then handles; only
+    /// the last few bytes of a message are left to that loop unchecked here.
+    @inline(__always)
+    private mutating func skipPlainASCII() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while position + 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt64.self))
+            // A byte is zero in `v` when (v - 1) borrows into its top bit while v's own top bit is clear. A borrow
+            // only runs upwards from a real match, so the lowest flagged byte is the first special one.
+            func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+            let special = (word & highs) | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+                | ((word &- ones &* 0x20) & ~word & highs)
+            guard special == 0 else {
+                position += special.trailingZeroBitCount >> 3
+                return
+            }
+            position += 8
+        }
     }
 
     private mutating func scanEscape() throws(EventRejection) {

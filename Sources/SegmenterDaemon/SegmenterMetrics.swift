@@ -23,10 +23,8 @@ public final class SegmenterMetrics: Sendable {
         var reevaluated: Int64 = 0
     }
 
-    static let reasons = [
-        "too_large", "invalid_json", "not_an_object", "missing_field", "invalid_field", "invalid_customer_id",
-        "invalid_timestamp", "non_finite_number",
-    ]
+    /// Every dead-letter reason, from the decoder's stable code set (so a new code cannot be missed here).
+    static let reasons = EventRejection.Code.allCases.filter(\.isDeadLetter).map(\.rawValue)
 
     public init(status: PipelineStatusBoard) {
         self.status = status
