@@ -92,6 +92,7 @@ extension JSONFieldReader {
     }
 
     /// After a member or element: consumes the `,` before the next one (true) or the closing bracket (false).
+    @inline(__always)
     private mutating func moreMembers(before close: UInt8, _ expected: String) throws(EventRejection) -> Bool {
         scanner.skipWhitespace()
         switch scanner.current {
