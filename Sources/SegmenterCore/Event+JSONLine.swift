@@ -4,47 +4,33 @@ extension Event {
     /// only when some property is set; a non-finite `value` or `quantity` (which no decoded event has) is left out,
     /// because JSON cannot spell it.
     public func jsonLine() -> String {
-        var line = "{"
-        line.reserveCapacity(256)
-        var separator = ""
-        func appendString(_ key: String, _ value: String?) {
-            guard let value else { return }
-            line += separator + "\"" + key + "\":\""
-            JSONString.appendEscaped(value, to: &line)
-            line += "\""
-            separator = ","
+        var line = JSONObjectWriter()
+        line.string("event_id", eventID)
+        line.string("customer_id", customerID)
+        line.string("type", type.wireName)
+        line.string("timestamp", RFC3339.format(timestamp))
+        line.string("session_id", sessionID)
+        line.object("properties") { properties in
+            properties.number("value", value)
+            properties.number("quantity", quantity)
+            properties.string("category", category)
+            properties.string("product_id", productID)
+            properties.string("device", device)
+            properties.string("channel", channel)
+            properties.string("country", country)
         }
-        func appendNumber(_ key: String, _ value: Double?) {
-            guard let value, value.isFinite else { return }
-            line += separator + "\"" + key + "\":"
-            // Whole amounts print as integers ("2", not "2.0"); others use Swift's shortest round-trip form.
-            if value == value.rounded(), abs(value) < 1e15 {
-                line += String(Int64(value))
-            } else {
-                line += value.description
-            }
-            separator = ","
+        return line.json
+    }
+
+    /// The event as one line in `format`'s shape, following the README's mapping tables backwards, so that it
+    /// decodes with that preset to the same type, customer, time, session, money, quantity and category (a product
+    /// event's price is value ÷ quantity, so its value may come back one rounding away). For `auto`, native.
+    public func jsonLine(format: InputFormat) -> String {
+        switch format {
+        case .native, .auto: jsonLine()
+        case .segment: segmentJSONLine()
+        case .ga4: ga4JSONLine()
+        case .snowplow: snowplowJSONLine()
         }
-        appendString("event_id", eventID)
-        appendString("customer_id", customerID)
-        appendString("type", type.wireName)
-        appendString("timestamp", RFC3339.format(timestamp))
-        appendString("session_id", sessionID)
-        let hasProperties = [category, productID, device, channel, country].contains { $0 != nil }
-            || value?.isFinite == true || quantity?.isFinite == true
-        if hasProperties {
-            line += ",\"properties\":{"
-            separator = ""
-            appendNumber("value", value)
-            appendNumber("quantity", quantity)
-            appendString("category", category)
-            appendString("product_id", productID)
-            appendString("device", device)
-            appendString("channel", channel)
-            appendString("country", country)
-            line += "}"
-        }
-        line += "}"
-        return line
     }
 }

@@ -41,6 +41,10 @@ public struct Event: Sendable, Hashable {
     public var eventID: String?
     /// Non-empty, at most ``EventDecoder/maxCustomerIDBytes`` UTF-8 bytes.
     public var customerID: String
+    /// The anonymous (device or cookie) id when the input named the customer by a known id as well: Segment's
+    /// `anonymousId`, GA4's `user_pseudo_id`, Snowplow's `domain_userid` next to a user id. Kept for identity
+    /// merges (issue 18); nil for native events and when the anonymous id is the customer id.
+    public var anonymousID: String?
     public var type: EventType
     /// Event time in milliseconds since 1970-01-01T00:00:00Z.
     public var timestamp: Int64
@@ -57,7 +61,7 @@ public struct Event: Sendable, Hashable {
     public init(
         eventID: String? = nil, customerID: String, type: EventType, timestamp: Int64, sessionID: String? = nil,
         value: Double? = nil, quantity: Double? = nil, category: String? = nil, productID: String? = nil,
-        device: String? = nil, channel: String? = nil, country: String? = nil
+        device: String? = nil, channel: String? = nil, country: String? = nil, anonymousID: String? = nil
     ) {
         self.eventID = eventID
         self.customerID = customerID
@@ -71,5 +75,6 @@ public struct Event: Sendable, Hashable {
         self.device = device
         self.channel = channel
         self.country = country
+        self.anonymousID = anonymousID
     }
 }

@@ -11,6 +11,15 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
         case invalidCustomerID = "invalid_customer_id"
         case invalidTimestamp = "invalid_timestamp"
         case nonFiniteNumber = "non_finite_number"
+        /// `auto` could not tell which format the message is in.
+        case unknownFormat = "unknown_format"
+        /// A valid message that is not behaviour (Segment `identify`, `alias`, `group`): skipped and counted, never
+        /// dead-lettered (see ``EventRejection/isDeadLetter``).
+        case notBehaviour = "not_behaviour"
+
+        /// Whether a message rejected with this code belongs on the dead-letter topic: all but
+        /// ``notBehaviour``, which is well-formed and expected on the topic, so it is only counted.
+        public var isDeadLetter: Bool { self != .notBehaviour }
     }
 
     public var code: Code
@@ -24,6 +33,10 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Whether the message belongs on the dead-letter topic (``Code-swift.enum/isDeadLetter``); when not, it is
+    /// only counted under its code and its offset passes.
+    public var isDeadLetter: Bool { code.isDeadLetter }
 }
 
 extension EventRejection {
@@ -49,6 +62,25 @@ extension EventRejection {
         -> EventRejection
     {
         EventRejection(code: code, message: "field \"\(field)\" must be \(expected), not \(found)")
+    }
+
+    static func missing(_ field: String, else fallbacks: [String], _ why: String) -> EventRejection {
+        let others = fallbacks.map { "\"\($0)\"" }.joined(separator: " and ")
+        return EventRejection(
+            code: .missingField, message: "field \"\(field)\" is missing, and so is \(others): \(why)")
+    }
+
+    static let unknownFormat = EventRejection(
+        code: .unknownFormat,
+        message: "the message has none of the fields that tell the formats apart (native \"customer_id\", Segment "
+            + "\"messageId\"/\"anonymousId\"/\"userId\", GA4 \"event_timestamp\"/\"user_pseudo_id\", Snowplow "
+            + "\"collector_tstamp\"/\"domain_userid\"): set input.format to the topic's format")
+
+    static func notBehaviour(call: String) -> EventRejection {
+        EventRejection(
+            code: .notBehaviour,
+            message: "a Segment \"\(call)\" call describes who the customer is, not what they did: skipped, "
+                + "not counted as an event")
     }
 
     static func nonFinite(_ field: String) -> EventRejection {

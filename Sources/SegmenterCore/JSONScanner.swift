@@ -76,6 +76,7 @@ struct JSONScanner {
         position += 1
         let start = position
         var hasEscapes = false
+        skipPlainASCII()
         while position < end {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
@@ -94,6 +95,28 @@ struct JSONScanner {
             }
         }
         throw .invalidJSON("unterminated string starting", at: start - 1)
+    }
+
+    /// Skips, eight bytes at a time, string contents that need no checking: ASCII from 0x20 up, without `"` or `\`.
+    /// Stops at the first byte that does (the closing quote, usually), which the byte-by-byte loop then handles; only
+    /// the last few bytes of a message are left to that loop unchecked here.
+    @inline(__always)
+    private mutating func skipPlainASCII() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while position + 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt64.self))
+            // A byte is zero in `v` when (v - 1) borrows into its top bit while v's own top bit is clear. A borrow
+            // only runs upwards from a real match, so the lowest flagged byte is the first special one.
+            func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+            let special = (word & highs) | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+                | ((word &- ones &* 0x20) & ~word & highs)
+            guard special == 0 else {
+                position += special.trailingZeroBitCount >> 3
+                return
+            }
+            position += 8
+        }
     }
 
     private mutating func scanEscape() throws(EventRejection) {
@@ -289,15 +312,23 @@ struct JSONScanner {
     /// A scanned integer as `Int64`, or `nil` when it has a fraction or exponent or does not fit.
     func int64(_ token: NumberToken) -> Int64? {
         guard token.isInteger else { return nil }
-        var index = token.start
-        let negative = bytes[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
+        return Self.wholeNumber(UnsafeBufferPointer(start: bytes + token.start, count: token.end - token.start))
+    }
+
+    /// The value of an optionally signed string of decimal digits (no fraction, no exponent), or `nil` when the
+    /// bytes are not one or it does not fit in `Int64`.
+    static func wholeNumber(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < text.count else { return nil }
         var value: Int64 = 0
-        while index < token.end {
-            let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
+        while index < text.count {
+            let digit = text[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(digit)
-                : shifted.addingReportingOverflow(digit)
+            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(Int64(digit))
+                : shifted.addingReportingOverflow(Int64(digit))
             guard !overflowA, !overflowB else { return nil }
             value = next
             index += 1

@@ -18,12 +18,15 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     public var tickEvents: Int
     /// How far event times may stray from the stream before they are clamped (see ``EventTimeLimits``).
     public var eventTime: EventTimeLimits
+    /// How input messages are read (`input.format`): the native event or a preset. It lives with the engine's
+    /// configuration because replay and the daemon must decode a topic alike (DESIGN §1). Default: native.
+    public var inputFormat: InputFormat
 
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 1_000,
-        eventTime: EventTimeLimits = .init()
+        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native
     ) {
         self.tickEvents = tickEvents
         self.features = features
@@ -34,6 +37,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         self.versionEvery = versionEvery
         self.reevaluationsPerEvent = reevaluationsPerEvent
         self.eventTime = eventTime
+        self.inputFormat = inputFormat
     }
 
     /// Every problem, each naming its configuration field. Empty when valid.

@@ -36,12 +36,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "HTTP listen address host:port for /metrics and the API.")
     var httpListen = "127.0.0.1:9464"
 
+    @Option(help: "Shape of the live stream and of what the daemon reads: native, segment, ga4 or snowplow.")
+    var format: InputFormat = .native
+
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = 1
 
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be a positive number of events per second") }
         guard customers > 0, events > 0 else { throw ValidationError("--customers and --events must be positive") }
+        guard format != .auto else {
+            throw ValidationError("--format auto is for reading; the demo writes one of native, segment, ga4, snowplow")
+        }
     }
 
     func run() async throws {
@@ -56,13 +62,13 @@ struct DemoCommand: AsyncParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
         let configuration = try SegmenterConfiguration.load(path: nil, environment: [:], overrides: [
             "kafka.bootstrap_servers": broker.bootstrapServers, "store.data_dir": directory,
-            "model.k": String(k), "http.listen": httpListen,
+            "model.k": String(k), "http.listen": httpListen, "input.format": format.rawValue,
         ])
         let status = PipelineStatusBoard()
         let pipeline = try Pipeline(configuration: configuration, logger: logger, status: status)
         let stream = try EventStreamProducer(
             bootstrapServers: broker.bootstrapServers, topic: "events",
-            shoppers: SyntheticShoppers(customers: customers, events: events, seed: seed), rate: rate)
+            shoppers: SyntheticShoppers(customers: customers, events: events, seed: seed), rate: rate, format: format)
         let header = "Segmenter demo — broker \(broker.bootstrapServers), data \(directory), "
             + "http://\(configuration.http.host):\(configuration.http.port)/metrics"
         var services = try DaemonServices.make(pipeline: pipeline, configuration: configuration, logger: logger)

@@ -14,6 +14,12 @@ struct GenerateCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(help: """
+        Shape of the events: native (DESIGN §3), or the input presets segment, ga4, snowplow \
+        (README "Input presets"), which decode back to the same events.
+        """)
+    var format: InputFormat = .native
+
     @Option(help: "How many customers to simulate; the personas are mixed evenly.")
     var customers = 20_000
 
@@ -47,6 +53,9 @@ struct GenerateCommand: AsyncParsableCommand {
     func validate() throws {
         guard customers >= 1 else { throw ValidationError("--customers must be at least 1, got \(customers)") }
         guard events >= 0 else { throw ValidationError("--events must be 0 or more, got \(events)") }
+        guard format != .auto else {
+            throw ValidationError("--format auto is for reading; write one of native, segment, ga4, snowplow")
+        }
         guard days >= 1 else { throw ValidationError("--days must be at least 1, got \(days)") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second") }
         if rate != nil, brokers == nil { throw ValidationError("--rate needs --brokers: it paces a Kafka stream") }
@@ -70,7 +79,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         if let brokers {
             let stream = try EventStreamProducer(
-                bootstrapServers: brokers, topic: topic, shoppers: shoppers, rate: rate)
+                bootstrapServers: brokers, topic: topic, shoppers: shoppers, rate: rate, format: format)
             let progress = try stream.produceAll()
             let summary = "produced \(progress.produced) events to \(topic) at \(brokers): "
                 + "\(progress.delivered) delivered, \(progress.failed) failed\n"
@@ -82,7 +91,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         let eventsOut = try OutputFile(path: output, option: "--output")
         while let event = shoppers.next() {
-            try eventsOut.write(event.jsonLine() + "\n")
+            try eventsOut.write(event.jsonLine(format: format) + "\n")
         }
         try eventsOut.close()
     }

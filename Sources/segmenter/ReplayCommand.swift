@@ -20,6 +20,11 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "YAML configuration file (model and features sections are used).")
     var config: String?
 
+    @Option(name: .long, help: """
+        Shape of the input lines (overrides input.format): native, segment, ga4, snowplow, or auto (per line).
+        """)
+    var inputFormat: InputFormat?
+
     @Option(name: .long, help: "Number of segments (overrides model.k).")
     var k: Int?
 
@@ -38,6 +43,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var overrides: [String: String] = [:]
         if let k { overrides["model.k"] = String(k) }
+        if let inputFormat { overrides["input.format"] = inputFormat.rawValue }
         let configuration = try SegmenterConfiguration.load(path: config, overrides: overrides)
         let changes = try changesOut.map { try OutputFile(path: $0, option: "--changes-out") }
         let replay = Replay(
@@ -83,6 +89,7 @@ struct ReplayCommand: ParsableCommand {
         }
         var out = ""
         out += "lines \(summary.lines), applied \(summary.applied), duplicates \(summary.duplicates), "
+        if summary.skipped > 0 { out += "not behaviour (identify, alias, group) \(summary.skipped), " }
         out += "invalid \(summary.invalid), customers \(replay.customers.count), changes \(summary.changes)\n"
         if summary.invalid > 0 {
             let reasons = summary.invalidByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }

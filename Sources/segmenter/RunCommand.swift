@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SegmenterCore
 import SegmenterDaemon
 import ServiceLifecycle
 
@@ -20,6 +21,12 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: "Input topic(s), comma-separated (kafka.topics.events). Default: events.")
     var topic: String?
 
+    @Option(name: .long, help: """
+        Shape of the input messages (input.format): native, segment, ga4, snowplow, or auto (per message). \
+        Default: native.
+        """)
+    var inputFormat: InputFormat?
+
     @Option(name: .long, help: "HTTP listen address host:port (http.listen). Default: 127.0.0.1:9464.")
     var httpListen: String?
 
@@ -35,6 +42,7 @@ struct DaemonOptions: ParsableArguments {
         if let dataDir { o["store.data_dir"] = dataDir }
         if let groupID { o["kafka.group_id"] = groupID }
         if let topic { o["kafka.topics.events"] = topic }
+        if let inputFormat { o["input.format"] = inputFormat.rawValue }
         if let httpListen { o["http.listen"] = httpListen }
         if let k { o["model.k"] = String(k) }
         return o

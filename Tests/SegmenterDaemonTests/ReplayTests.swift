@@ -4,18 +4,18 @@ import Testing
 import SegmenterCore
 @testable import SegmenterDaemon
 
-/// Writes `events` generated events of `customers` customers to a temporary NDJSON file.
-func generatedEventsFile(customers: Int, events: Int, seed: UInt64, in directory: URL) throws
-    -> (path: String, truth: [String: Persona])
+/// Writes `events` generated events of `customers` customers to a temporary NDJSON file, in `format`'s shape.
+func generatedEventsFile(customers: Int, events: Int, seed: UInt64, in directory: URL, format: InputFormat = .native)
+    throws -> (path: String, truth: [String: Persona])
 {
     var generator = SyntheticShoppers(customers: customers, events: events, seed: seed)
     var text = ""
     text.reserveCapacity(events * 240)
     while let event = generator.next() {
-        text += event.jsonLine()
+        text += event.jsonLine(format: format)
         text += "\n"
     }
-    let path = directory.appendingPathComponent("events-\(seed).ndjson").path
+    let path = directory.appendingPathComponent("events-\(seed)-\(format.rawValue).ndjson").path
     try text.write(toFile: path, atomically: false, encoding: .utf8)
     let truth = Dictionary(uniqueKeysWithValues: generator.truth.map { ($0.customerID, $0.persona) })
     return (path, truth)
@@ -108,5 +108,35 @@ struct ReplayTests {
             #expect(summary.firstBadLines[1].reason.message.contains("customer_id"))
         }
     }
-}
 
+    @Test("a replay of the stream in a preset's shape gives the native replay's customers and changes",
+          arguments: [InputFormat.segment, .ga4, .snowplow, .auto])
+    func presetsReplayLikeNative(format: InputFormat) throws {
+        try withTemporaryDirectory { directory in
+            func run(_ file: InputFormat) throws -> (Replay.Summary, [String], String) {
+                let input = try generatedEventsFile(
+                    customers: 500, events: 40_000, seed: 5, in: directory, format: file)
+                var segmentation = SegmentationConfiguration()
+                segmentation.inputFormat = file == .native ? .native : format
+                var changes = ""
+                let replay = Replay(options: .init(input: input.path, segmentation: segmentation)) {
+                    changes += $0.jsonLine(emittedAt: $0.at) + "\n"
+                }
+                return (try replay.run(), replay.customers.map(\.customerID), changes)
+            }
+            let native = try run(.native)
+            let preset = try run(format == .auto ? .segment : format)
+            #expect(preset.0.applied == 40_000 && preset.0.invalid == 0)
+            #expect(preset.1 == native.1)
+            if format == .ga4 {
+                // GA4 rows have no event id, so no change names its trigger.
+                let untriggered = native.2.replacingOccurrences(
+                    of: #""trigger_event_id":"e-[0-9]+""#, with: #""trigger_event_id":null"#, options: .regularExpression)
+                #expect(preset.2 == untriggered)
+            } else if format != .snowplow {
+                // Snowplow carries no device class, so mobile_share (and with it the segments) differ.
+                #expect(preset.2 == native.2)
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import SegmenterCore
 import Testing
 
+import SegmenterCore
 @testable import SegmenterDaemon
 
 @Suite("configuration")
@@ -60,6 +61,26 @@ struct SegmenterConfigurationTests {
     func badChoice() throws {
         let text = try #require(try problems("store:\n  synchronous: sometimes\n"))
         #expect(text.contains("store.synchronous") && text.contains("sometimes") && text.contains("full, normal"))
+    }
+
+    @Test("input.format chooses a preset, also through SEGMENTER_INPUT__FORMAT; a wrong one lists the formats")
+    func inputFormat() throws {
+        #expect(try SegmenterConfiguration.load(path: nil, environment: [:]).segmentation.inputFormat == .native)
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("segmenter.yaml").path
+            try "input:\n  format: ga4\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try SegmenterConfiguration.load(path: path, environment: [:]).segmentation.inputFormat == .ga4)
+            let fromEnvironment = try SegmenterConfiguration.load(
+                path: path, environment: ["SEGMENTER_INPUT__FORMAT": "auto"])
+            #expect(fromEnvironment.segmentation.inputFormat == .auto)
+            let fromFlag = try SegmenterConfiguration.load(
+                path: path, environment: [:], overrides: ["input.format": "snowplow"])
+            #expect(fromFlag.segmentation.inputFormat == .snowplow)
+        }
+        let text = try #require(try problems("input:\n  format: amplitude\n"))
+        #expect(text.contains("input.format: \"amplitude\" is not one of auto, ga4, native, segment, snowplow"))
+        let unknown = try #require(try problems("input:\n  formats: ga4\n"))
+        #expect(unknown.contains("input.formats: unknown field"))
     }
 
     @Test("a malformed listen address is named")

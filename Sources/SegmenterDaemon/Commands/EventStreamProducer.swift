@@ -18,13 +18,15 @@ public final class EventStreamProducer: Service, @unchecked Sendable {
     private let producer: KafkaProducer
     private let topic: String
     private let rate: Double?
+    private let format: InputFormat
     private let generatorState: Mutex<SyntheticShoppers>
     private let stopRequested = Atomic<Bool>(false)
     public let progress = Mutex(Progress())
 
-    /// `rate` in events per second; nil produces as fast as the broker accepts.
+    /// `rate` in events per second; nil produces as fast as the broker accepts. `format` is the shape of the
+    /// messages (``Event/jsonLine(format:)``). Default: native.
     public init(bootstrapServers: String, topic: String, shoppers: SyntheticShoppers, rate: Double?,
-                properties: [String: String] = [:]) throws {
+                format: InputFormat = .native, properties: [String: String] = [:]) throws {
         var properties = properties
         properties["compression.codec"] = properties["compression.codec"] ?? "lz4"
         properties["linger.ms"] = properties["linger.ms"] ?? "20"
@@ -32,6 +34,7 @@ public final class EventStreamProducer: Service, @unchecked Sendable {
             bootstrapServers: bootstrapServers, groupID: nil, clientID: "segmenter-generator", properties: properties))
         self.topic = topic
         self.rate = rate
+        self.format = format
         generatorState = Mutex(shoppers)
     }
 
@@ -47,7 +50,7 @@ public final class EventStreamProducer: Service, @unchecked Sendable {
         var token: UInt64 = 0
         while !stopRequested.load(ordering: .relaxed) {
             guard let event = generatorState.withLock({ $0.next() }) else { break }
-            let line = event.jsonLine()
+            let line = event.jsonLine(format: format)
             try producer.produce(
                 topic: topic, key: Array(event.customerID.utf8), value: Array(line.utf8), token: token)
             token += 1

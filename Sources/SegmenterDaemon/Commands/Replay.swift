@@ -30,6 +30,8 @@ public final class Replay {
         public var lines = 0
         public var applied = 0
         public var duplicates = 0
+        /// Well-formed lines that carry no behaviour (Segment `identify`, `alias`, `group`).
+        public var skipped = 0
         public var invalid = 0
         public var invalidByReason: [String: Int] = [:]
         public var firstBadLines: [BadLine] = []
@@ -59,10 +61,14 @@ public final class Replay {
 
     public func run() throws -> Summary {
         var summary = Summary()
-        let decoder = EventDecoder(maxMessageBytes: options.maxMessageBytes)
+        let decoder = EventDecoder(maxMessageBytes: options.maxMessageBytes, format: options.segmentation.inputFormat)
         let reader = try LineReader(path: options.input)
         let start = ContinuousClock.now
         func reject(_ rejection: EventRejection, line: Int) {
+            guard rejection.isDeadLetter else {
+                summary.skipped += 1
+                return
+            }
             summary.invalid += 1
             summary.invalidByReason[rejection.code.rawValue, default: 0] += 1
             if summary.firstBadLines.count < 10 {

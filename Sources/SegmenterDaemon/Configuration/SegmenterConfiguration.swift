@@ -124,7 +124,7 @@ public struct SegmenterConfiguration: Sendable {
     }
 
     static func read(_ root: ConfigReader) -> SegmenterConfiguration {
-        root.rejectUnknownKeys(["kafka", "store", "model", "features", "http"])
+        root.rejectUnknownKeys(["kafka", "input", "store", "model", "features", "http"])
         var c = SegmenterConfiguration()
         let kafka = root.section("kafka")
         kafka.rejectUnknownKeys([
@@ -164,6 +164,10 @@ public struct SegmenterConfiguration: Sendable {
 
         c.segmentation = readModel(root.section("model"), features: root.section("features"))
         c.clock = root.section("model").choice("clock", default: .event, ["event": .event, "wall": .wall])
+        let input = root.section("input")
+        input.rejectUnknownKeys(["format"])
+        let formats = Dictionary(uniqueKeysWithValues: InputFormat.allCases.map { ($0.rawValue, $0) })
+        c.segmentation.inputFormat = input.choice("format", default: .native, formats)
 
         let http = root.section("http")
         http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag", "token", "allow_unauthenticated",

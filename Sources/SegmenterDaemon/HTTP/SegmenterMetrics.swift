@@ -17,6 +17,7 @@ public final class SegmenterMetrics: Sendable {
     private struct Seen {
         var events: [TopicPartition: Int64] = [:]
         var invalid: [String: Int64] = [:]
+        var skipped: [String: Int64] = [:]
         var duplicates: Int64 = 0
         var clamped: [String: UInt64] = [:]
         var transitions: [SegmentTransition: Int64] = [:]
@@ -27,10 +28,8 @@ public final class SegmenterMetrics: Sendable {
         var reevaluated: Int64 = 0
     }
 
-    static let reasons = [
-        "too_large", "invalid_json", "not_an_object", "missing_field", "invalid_field", "invalid_customer_id",
-        "invalid_timestamp", "non_finite_number",
-    ]
+    /// Every dead-letter reason, from the decoder's stable code set (so a new code cannot be missed here).
+    static let reasons = EventRejection.Code.allCases.filter(\.isDeadLetter).map(\.rawValue)
 
     /// `readyMaxLag`: `http.ready_max_lag`, so that `segmenter_ready` says what `/readyz` says.
     public init(status: PipelineStatusBoard, readyMaxLag: Int = 100_000) {
@@ -76,6 +75,15 @@ public final class SegmenterMetrics: Sendable {
                 registry.makeCounter(
                     name: "segmenter_events_invalid_total", labels: [("reason", reason)],
                     help: "Events that failed decoding and went to the dead-letter topic, by reason"
+                ).increment(by: delta)
+            }
+            for (reason, total) in current.skippedByReason {
+                let delta = total - seen.skipped[reason, default: 0]
+                guard delta > 0 else { continue }
+                seen.skipped[reason] = total
+                registry.makeCounter(
+                    name: "segmenter_events_skipped_total", labels: [("reason", reason)],
+                    help: "Well-formed messages that carry no behaviour (e.g. Segment identify), counted and passed"
                 ).increment(by: delta)
             }
             if current.duplicates > seen.duplicates {

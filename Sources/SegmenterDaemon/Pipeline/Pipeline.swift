@@ -51,6 +51,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// What happened since the status board was last updated.
     private struct Counters {
         var invalid: [String: Int64] = [:]
+        /// Well-formed messages that are not behaviour (e.g. Segment `identify`), by code.
+        var skipped: [String: Int64] = [:]
         var duplicates: Int64 = 0
         var changes: Int64 = 0
         var transitions: [SegmentTransition: Int64] = [:]
@@ -108,7 +110,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         self.status = status
         self.dataDirectory = dataDirectory
         self.sink = sink
-        decoder = EventDecoder(maxMessageBytes: configuration.kafka.maxMessageBytes)
+        decoder = EventDecoder(
+            maxMessageBytes: configuration.kafka.maxMessageBytes, format: configuration.segmentation.inputFormat)
         engine = try dataDirectory.loadEngine(configuration: configuration)
         savedModelVersion = engine.segmentation.version
         customers = CustomerWorkingSet(
@@ -200,6 +203,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             } catch {
                 fatal = error
             }
+        case .failure(let rejection) where !rejection.isDeadLetter:
+            counters.skipped[rejection.code.rawValue, default: 0] += 1
         case .failure(let rejection):
             deadLetter(message, rejection)
         }
@@ -327,6 +332,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 s.eventsTotal += n
             }
             for (reason, n) in snapshot.invalid { s.invalidByReason[reason, default: 0] += n }
+            for (reason, n) in snapshot.skipped { s.skippedByReason[reason, default: 0] += n }
             for (transition, n) in snapshot.transitions { s.changesByTransition[transition, default: 0] += n }
             for (code, n) in snapshot.kafkaErrors { s.kafkaErrorsByCode[code, default: 0] += n }
             s.duplicates += snapshot.duplicates

@@ -29,6 +29,8 @@ public struct PipelineStatus: Sendable {
     public var eventsTotal: Int64 = 0
     public var eventsByPartition: [TopicPartition: Int64] = [:]
     public var invalidByReason: [String: Int64] = [:]
+    /// Well-formed messages that carry no behaviour (Segment `identify`, `alias`, `group`), by reason.
+    public var skippedByReason: [String: Int64] = [:]
     public var duplicates: Int64 = 0
     /// Events applied at a clamped time (too far ahead of / behind the stream), since the store was created.
     public var eventsClampedAhead: UInt64 = 0
