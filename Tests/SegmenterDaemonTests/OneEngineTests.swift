@@ -221,3 +221,36 @@ struct OutboxPublisherTests {
         }
     }
 }
+
+@Suite("input presets in the daemon")
+struct PresetPipelineTests {
+    @Test("a Segment topic runs through the daemon like replay; identify calls are counted, never dead-lettered")
+    func segmentTopic() throws {
+        try withTemporaryDirectory { directory in
+            var lines = SyntheticShoppers(customers: 400, events: 6_000, seed: 31).map { $0.jsonLine(format: .segment) }
+            let identify =
+                #"{"type":"identify","userId":"c-000001","messageId":"m-x","timestamp":"2026-01-02T00:00:00Z"}"#
+            for position in stride(from: 100, to: lines.count, by: 1_000) { lines.insert(identify, at: position) }
+            let path = directory.appendingPathComponent("segment.ndjson").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            let data = directory.path + "/data"
+            var configuration = try fakeConfiguration(dataDirectory: data, batchSize: 500)
+            configuration.segmentation.inputFormat = .segment
+            var expected: [String] = []
+            let replay = Replay(options: .init(input: path, segmentation: configuration.segmentation)) { change in
+                expected.append(withoutEmittedAt(change.jsonLine(emittedAt: change.at)))
+            }
+            let summary = try replay.run()
+            #expect(summary.skipped == 6 && summary.invalid == 0)
+            let sink = FakeOutboxSink()
+            let run = try FakePipelineRun(
+                configuration: configuration, sink: sink, partitions: [lines.map { (nil, Array($0.utf8)) }],
+                maxPerPoll: 300)
+            try run.finish(consumed: lines.count, dataDirectory: data)
+            #expect(!sink.produced.contains { $0.topic == "segmenter-dlq" }, "identify is not a dead letter")
+            #expect(run.pipeline.status.read().skippedByReason == ["not_behaviour": 6])
+            let published = publishedChanges(sink)
+            #expect(published == expected)
+        }
+    }
+}
