@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "segmenter",
             dependencies: [
-                "SegmenterDaemon", "SegmenterCore", "SegmenterKafka", "SegmenterStore",
+                "SegmenterDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

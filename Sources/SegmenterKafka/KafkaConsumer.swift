@@ -32,8 +32,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var closedCleanly = false
     /// Whether the group's rebalance protocol is cooperative, as last reported by librdkafka.
     private var cooperative = true
-    /// Brokers this member is connected to, as of librdkafka's last statistics (about once a second; nil until
-    /// the first, or when `statistics.interval.ms` is set to 0).
+    /// Brokers this member is connected to, as of librdkafka's last statistics (set `statistics.interval.ms`, e.g.
+    /// 1000; nil until the first report, and always without statistics).
     public private(set) var brokerHealth: BrokerHealth?
 
     /// Creates the consumer; nothing is contacted until `subscribe` (use `waitForBrokers` to check).
@@ -61,10 +61,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.errorHandler = errorHandler
         self.logHandler = logHandler
         let conf = try configuration.makeConf(
-            defaults: [
-                "auto.offset.reset": "earliest", "partition.assignment.strategy": "cooperative-sticky",
-                "statistics.interval.ms": "1000",
-            ],
+            defaults: ["auto.offset.reset": "earliest", "partition.assignment.strategy": "cooperative-sticky"],
             required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         )
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
-import SegmenterCore
 import SegmenterDaemon
-import SegmenterKafka
-import ServiceLifecycle
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,32 +47,10 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "segmenter-demo")
-        logger.logLevel = .warning
-        let broker = try EmbeddedBroker(
-            brokers: 1, topics: ["events": 8, "segment-changes": 2, "segmenter-dlq": 1])
-        let temporary = dataDir == nil
-        let directory = dataDir ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("segmenter-demo-\(ProcessInfo.processInfo.processIdentifier)").path
-        defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-        let configuration = try SegmenterConfiguration.load(path: nil, environment: [:], overrides: [
-            "kafka.bootstrap_servers": broker.bootstrapServers, "store.data_dir": directory,
-            "model.k": String(k), "http.listen": httpListen, "input.format": format.rawValue,
-        ])
-        let status = PipelineStatusBoard()
-        let pipeline = try Pipeline(configuration: configuration, logger: logger, status: status)
-        let stream = try EventStreamProducer(
-            bootstrapServers: broker.bootstrapServers, topic: "events",
-            shoppers: SyntheticShoppers(customers: customers, events: events, seed: seed), rate: rate, format: format)
-        let header = "Segmenter demo — broker \(broker.bootstrapServers), data \(directory), "
-            + "http://\(configuration.http.host):\(configuration.http.port)/metrics"
-        var services = try DaemonServices.make(pipeline: pipeline, configuration: configuration, logger: logger)
-        services.append(.init(service: stream, successTerminationBehavior: .ignore))
-        services.append(.init(service: TerminalView(status: status, stream: stream, header: header)))
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        withExtendedLifetime(broker) {}
+        _ = try DaemonServices.standardErrorLogger(label: "segmenter-demo", level: "warning")
+        try await DemoRun(
+            customers: customers, events: events, seed: seed, rate: rate, k: k, dataDir: dataDir,
+            httpListen: httpListen, format: format
+        ).run()
     }
 }

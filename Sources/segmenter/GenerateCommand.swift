@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SegmenterCore
 import SegmenterDaemon
 
 struct GenerateCommand: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SegmenterCore
+import SegmenterDaemon
 
 /// `--input-format` and `--format` take the configuration's names (`native`, `segment`, `ga4`, `snowplow`, `auto`);
 /// a wrong value is refused by the parser, which lists them.

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import SegmenterCore
 import SegmenterDaemon
-import SegmenterStore
 
 /// `segmenter model …`: model versions and operator changes. Commands act on a stopped daemon's data directory
 /// directly, and go through the HTTP API of a running one.
@@ -26,62 +21,10 @@ struct ModelCommandGroup: ParsableCommand {
         @Option(name: .long, help: "HTTP address of the running daemon (default: http.listen of the configuration).")
         var http: String?
 
-        var databasePath: String {
-            URL(fileURLWithPath: dataDir).appendingPathComponent(DataDirectory.databaseFileName).path
-        }
+        var console: ModelConsole { ModelConsole(dataDir: dataDir, config: config, http: http) }
 
-        /// Offline when the data directory is free, else through the running daemon's API.
         func perform(_ command: ModelCommand, path: String) throws {
-            let configuration = try SegmenterConfiguration.load(path: config)
-            if let message = try ModelAdministration.runOffline(
-                command, dataDirectory: dataDir, configuration: configuration)
-            {
-                print(message)
-                return
-            }
-            let address = http ?? "\(configuration.http.host):\(configuration.http.port)"
-            let url = URL(string: "http://\(address)\(path)")!
-            var request = URLRequest(url: url, timeoutInterval: 90)
-            if let token = configuration.http.token {
-                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            }
-            if case .rename(_, let name) = command {
-                request.httpMethod = "PUT"
-                request.httpBody = try JSONEncoder().encode(["name": name])
-            } else {
-                request.httpMethod = "POST"
-            }
-            let (status, body) = try send(request)
-            let answer = (try? JSONDecoder().decode([String: String].self, from: body)) ?? [:]
-            if status == 401 {
-                throw CommandError("""
-                    the running daemon needs its HTTP token: set SEGMENTER_HTTP_TOKEN (or http.token in the file \
-                    given with --config) to the daemon's http.token
-                    """)
-            }
-            guard status == 200, let result = answer["result"] else {
-                throw CommandError("the running daemon refused: \(answer["error"] ?? "HTTP \(status)")")
-            }
-            print(result)
-        }
-
-        private func send(_ request: URLRequest) throws -> (Int, Data) {
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var outcome: Result<(Int, Data), Error> = .failure(CommandError("no answer"))
-            URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error {
-                    outcome = .failure(CommandError("""
-                        another process holds \(dataDir) but \(request.url!) does not answer (\
-                        \(error.localizedDescription)): pass --http with the daemon's http.listen address, or stop \
-                        the daemon and run this again
-                        """))
-                } else {
-                    outcome = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
-                }
-                done.signal()
-            }.resume()
-            done.wait()
-            return try outcome.get()
+            print(try console.perform(command, path: path))
         }
     }
 
@@ -90,14 +33,7 @@ struct ModelCommandGroup: ParsableCommand {
         @OptionGroup var target: Target
 
         func run() throws {
-            let reader = try StoreReader(path: target.databasePath)
-            let current = try reader.model()
-            print("version  created                   size")
-            for snapshot in try reader.snapshots() {
-                let marker = snapshot.version == current?.version ? "  (current)" : ""
-                print(String(format: "%7lld  %@  %6lld B", snapshot.version, RFC3339.format(snapshot.createdAt),
-                             snapshot.size) + marker)
-            }
+            print(try target.console.list(), terminator: "")
         }
     }
 
@@ -107,24 +43,7 @@ struct ModelCommandGroup: ParsableCommand {
         @Argument(help: "Snapshot version (default: the current model).") var version: Int64?
 
         func run() throws {
-            let configuration = try SegmenterConfiguration.load(path: target.config)
-            let reader = try StoreReader(path: target.databasePath)
-            let blob: [UInt8]
-            if let version {
-                guard let stored = try reader.snapshot(version: version) else {
-                    throw CommandError("there is no model snapshot \(version): see `segmenter model list`")
-                }
-                blob = stored
-            } else {
-                guard let current = try reader.model() else { throw CommandError("no model stored yet") }
-                blob = current.blob
-            }
-            let segmentation = try Segmentation(
-                configuration: configuration.segmentation, snapshot: SegmentationSnapshot.decode(blob))
-            let sizes = try reader.segmentSizes().reduce(into: [Int: Int]()) { $0[$1.key] = Int($1.value) }
-            print("model version \(segmentation.version)\(segmentation.frozen ? " (frozen)" : ""), "
-                + "\(segmentation.kmeans.updates) vectors learned, inertia \(segmentation.kmeans.inertia)\n")
-            print(SegmentTable.render(segmentation: segmentation, sizes: sizes))
+            print(try target.console.show(version: version))
         }
     }
 

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Logging
-import SegmenterCore
 import SegmenterDaemon
-import ServiceLifecycle
 
 /// Options shared by the commands that run the daemon.
 struct DaemonOptions: ParsableArguments {
@@ -51,16 +48,6 @@ struct DaemonOptions: ParsableArguments {
     func load() throws -> SegmenterConfiguration {
         try SegmenterConfiguration.load(path: config, overrides: overrides)
     }
-
-    func makeLogger(_ label: String) throws -> Logger {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error")
-        }
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return logger
-    }
 }
 
 struct RunCommand: AsyncParsableCommand {
@@ -76,12 +63,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: DaemonOptions
 
     func run() async throws {
-        let logger = try options.makeLogger("segmenter")
+        let logger = try DaemonServices.standardErrorLogger(label: "segmenter", level: options.logLevel)
         let configuration = try options.load()
-        let pipeline = try Pipeline(configuration: configuration, logger: logger)
-        let services = try DaemonServices.make(pipeline: pipeline, configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await DaemonServices.run(configuration: configuration, logger: logger)
     }
 }

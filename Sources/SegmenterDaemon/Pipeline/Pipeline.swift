@@ -89,6 +89,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             // react in real time (librdkafka's default 500 ms dominated event -> change latency on a quiet
             // partition).
             properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "20"
+            // Broker health for /readyz and segmenter_kafka_brokers_up comes from librdkafka's statistics.
+            properties["statistics.interval.ms"] = properties["statistics.interval.ms"] ?? "1000"
             return try KafkaEventSource(KafkaConsumer(
                 configuration: KafkaConfiguration(
                     bootstrapServers: kafka.bootstrapServers, groupID: kafka.groupID, clientID: kafka.clientID,
