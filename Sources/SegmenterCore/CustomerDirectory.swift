@@ -27,8 +27,14 @@ public protocol CustomerDirectory {
 extension String {
     /// The order of customer ids everywhere a walk over customers must be reproducible: UTF-8 bytes, as SQLite
     /// compares `TEXT` (Swift's `<` compares Unicode-normalised scalars, which differs for some inputs).
-    @inlinable
     public func precedesInByteOrder(_ other: String) -> Bool {
-        utf8.lexicographicallyPrecedes(other.utf8)
+        let fast = utf8.withContiguousStorageIfAvailable { x in
+            other.utf8.withContiguousStorageIfAvailable { y in
+                for k in 0..<Swift.min(x.count, y.count) where x[k] != y[k] { return x[k] < y[k] }
+                return x.count < y.count
+            }
+        }
+        if let fast, let result = fast { return result }
+        return utf8.lexicographicallyPrecedes(other.utf8)
     }
 }

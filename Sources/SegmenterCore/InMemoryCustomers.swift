@@ -8,7 +8,7 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
     /// newcomer costs a binary insertion into the short run instead of one into the whole order.
     private var ordered: [Int] = []
     private var newcomers: [Int] = []
-    private static let mergeAt = 1_024
+    private static let mergeAt = 256
     private var timers = TimeOrderedQueue()
 
     public init() {}

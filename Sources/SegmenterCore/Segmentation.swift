@@ -14,7 +14,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// Default: 0.25.
     public var reevaluationsPerEvent: Double
     /// Applied events between two ticks of the ``SegmentationEngine`` (re-evaluation, due timers, next timers).
-    /// The engine's output depends on it and on nothing about batches or timing. Default: 1,000.
+    /// The engine's output depends on it and on nothing about batches or timing. Default: 5,000.
     public var tickEvents: Int
     /// How far event times may stray from the stream before they are clamped (see ``EventTimeLimits``).
     public var eventTime: EventTimeLimits
@@ -25,7 +25,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
-        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 1_000,
+        versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
         eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native
     ) {
         self.tickEvents = tickEvents
