@@ -58,34 +58,20 @@ public final class SegmenterMetrics: Sendable {
         let current = status.read()
         let samples = status.drainSamples()
         state.withLock { seen in
-            for (partition, total) in current.eventsByPartition {
-                let delta = total - seen.events[partition, default: 0]
-                guard delta > 0 else { continue }
-                seen.events[partition] = total
-                registry.makeCounter(
-                    name: "segmenter_events_total",
-                    labels: [("topic", partition.topic), ("partition", String(partition.partition))],
-                    help: "Events consumed (valid, invalid and duplicate)"
-                ).increment(by: delta)
-            }
-            for (reason, total) in current.invalidByReason {
-                let delta = total - seen.invalid[reason, default: 0]
-                guard delta > 0 else { continue }
-                seen.invalid[reason] = total
-                registry.makeCounter(
-                    name: "segmenter_events_invalid_total", labels: [("reason", reason)],
-                    help: "Events that failed decoding and went to the dead-letter topic, by reason"
-                ).increment(by: delta)
-            }
-            for (reason, total) in current.skippedByReason {
-                let delta = total - seen.skipped[reason, default: 0]
-                guard delta > 0 else { continue }
-                seen.skipped[reason] = total
-                registry.makeCounter(
-                    name: "segmenter_events_skipped_total", labels: [("reason", reason)],
-                    help: "Well-formed messages that carry no behaviour (e.g. Segment identify), counted and passed"
-                ).increment(by: delta)
-            }
+            advance(
+                "segmenter_events_total", help: "Events consumed (valid, invalid and duplicate)",
+                totals: current.eventsByPartition, seen: &seen.events
+            ) { [("topic", $0.topic), ("partition", String($0.partition))] }
+            advance(
+                "segmenter_events_invalid_total",
+                help: "Events that failed decoding and went to the dead-letter topic, by reason",
+                totals: current.invalidByReason, seen: &seen.invalid
+            ) { [("reason", $0)] }
+            advance(
+                "segmenter_events_skipped_total",
+                help: "Well-formed messages that carry no behaviour (e.g. Segment identify), counted and passed",
+                totals: current.skippedByReason, seen: &seen.skipped
+            ) { [("reason", $0)] }
             if current.duplicates > seen.duplicates {
                 registry.makeCounter(name: "segmenter_events_duplicate_total",
                                      help: "Events skipped because their event_id was applied recently")
@@ -97,25 +83,15 @@ public final class SegmenterMetrics: Sendable {
                 clampedCounter(direction).increment(by: Int64(total - seen.clamped[direction, default: 0]))
                 seen.clamped[direction] = total
             }
-            for (transition, total) in current.changesByTransition {
-                let delta = total - seen.transitions[transition, default: 0]
-                guard delta > 0 else { continue }
-                seen.transitions[transition] = total
-                let from = transition.from.map(String.init) ?? "none"
-                registry.makeCounter(
-                    name: "segmenter_segment_changes_total", labels: [("from", from), ("to", String(transition.to))],
-                    help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)"
-                ).increment(by: delta)
-            }
-            for (code, total) in current.kafkaErrorsByCode {
-                let delta = total - seen.kafkaErrors[code, default: 0]
-                guard delta > 0 else { continue }
-                seen.kafkaErrors[code] = total
-                registry.makeCounter(
-                    name: "segmenter_kafka_errors_total", labels: [("code", code.rawValue)],
-                    help: "Errors librdkafka reported to the consumer or producer, by code"
-                ).increment(by: delta)
-            }
+            advance(
+                "segmenter_segment_changes_total",
+                help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)",
+                totals: current.changesByTransition, seen: &seen.transitions
+            ) { [("from", $0.from.map(String.init) ?? "none"), ("to", String($0.to))] }
+            advance(
+                "segmenter_kafka_errors_total", help: "Errors librdkafka reported to the consumer or producer, by code",
+                totals: current.kafkaErrorsByCode, seen: &seen.kafkaErrors
+            ) { [("code", $0.rawValue)] }
             if let brokers = current.kafkaBrokers {
                 gauge("segmenter_kafka_brokers_up", "Kafka brokers the consumer is connected to")
                     .set(Double(brokers.up))
@@ -162,6 +138,19 @@ public final class SegmenterMetrics: Sendable {
             help: "From the triggering event's Kafka timestamp to the delivery of the segment change it caused")
         for value in samples.eventToChange { latency.record(value) }
         return registry.emitToBuffer()
+    }
+
+    /// Adds to a labelled counter what each cumulative total of the status board grew by since the last scrape.
+    private func advance<Key: Hashable>(
+        _ name: String, help: String, totals: [Key: Int64], seen: inout [Key: Int64],
+        labels: (Key) -> [(String, String)]
+    ) {
+        for (key, total) in totals {
+            let delta = total - seen[key, default: 0]
+            guard delta > 0 else { continue }
+            seen[key] = total
+            registry.makeCounter(name: name, labels: labels(key), help: help).increment(by: delta)
+        }
     }
 
     private func gauge(_ name: String, _ help: String) -> Gauge {

@@ -317,6 +317,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         let snapshot = counters
         counters = Counters()
         counters.sizes = snapshot.sizes
+        // Kafka errors reach the board once a second, from housekeeping, batches or not.
+        counters.kafkaErrors = snapshot.kafkaErrors
         let byPartition = offsets.takeCounts()
         let engineCounts = engine.takeCounters()
         let latencies = outbox.takeLatencies()
@@ -336,7 +338,6 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             for (reason, n) in snapshot.invalid { s.invalidByReason[reason, default: 0] += n }
             for (reason, n) in snapshot.skipped { s.skippedByReason[reason, default: 0] += n }
             for (transition, n) in snapshot.transitions { s.changesByTransition[transition, default: 0] += n }
-            for (code, n) in snapshot.kafkaErrors { s.kafkaErrorsByCode[code, default: 0] += n }
             s.duplicates += snapshot.duplicates
             s.changesTotal += snapshot.changes
             s.segmentSizes = snapshot.sizes
