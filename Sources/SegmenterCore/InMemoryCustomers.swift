@@ -4,10 +4,13 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
     /// Customers in first-seen order.
     public private(set) var records: [CustomerRecord] = []
     private var index: [String: Int] = [:]
-    /// Positions in id order, plus a small sorted run of newcomers merged in when it grows past `mergeAt`: a
-    /// newcomer costs a binary insertion into the short run instead of one into the whole order.
+    /// Positions in id order, plus a shorter sorted run of newcomers and the newest positions not sorted yet. Order
+    /// is only needed when the engine walks customers (at a tick), so a newcomer costs an append; the walk sorts
+    /// the tail into the run, and the run is merged into the whole order once it is an eighth of its size, so
+    /// each customer is moved O(8) times in all instead of once per merge.
     private var ordered: [Int] = []
     private var newcomers: [Int] = []
+    private var unsorted: [Int] = []
     private static let mergeAt = 256
     private var timers = TimeOrderedQueue()
 
@@ -25,7 +28,7 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
             position = records.count
             index[id] = position
             records.append(make())
-            insertNewcomer(position)
+            unsorted.append(position)
         }
         let due = records[position].timerDueAt
         let result = try body(&records[position])
@@ -48,6 +51,7 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
 
     public mutating func customers(after: String?, limit: Int) -> [CustomerRecord] {
         guard limit > 0 else { return [] }
+        sortNewcomers()
         var a = lowerBound(ordered, after: after), b = lowerBound(newcomers, after: after)
         var result: [CustomerRecord] = []
         result.reserveCapacity(limit)
@@ -88,31 +92,37 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
         if let due = records[position].timerDueAt, due != before { timers.push(time: due, index: position) }
     }
 
-    private mutating func insertNewcomer(_ position: Int) {
-        let id = records[position].customerID
-        var low = 0, high = newcomers.count
-        while low < high {
-            let middle = (low + high) / 2
-            if records[newcomers[middle]].customerID.precedesInByteOrder(id) { low = middle + 1 } else { high = middle }
+    private mutating func sortNewcomers() {
+        guard !unsorted.isEmpty else { return }
+        // The comparisons read a copy of the records (a shared buffer, not a copy of the elements): sorting a stored
+        // array in place while the closure reads another stored property of `self` would overlap two accesses.
+        let records = records
+        let byID: (Int, Int) -> Bool = { records[$0].customerID.precedesInByteOrder(records[$1].customerID) }
+        unsorted.sort(by: byID)
+        newcomers = Self.merge(newcomers, unsorted, by: byID)
+        unsorted.removeAll(keepingCapacity: true)
+        if newcomers.count >= Swift.max(Self.mergeAt, ordered.count / 8) {
+            ordered = Self.merge(ordered, newcomers, by: byID)
+            newcomers.removeAll(keepingCapacity: true)
         }
-        newcomers.insert(position, at: low)
-        guard newcomers.count >= Self.mergeAt else { return }
+    }
+
+    private static func merge(_ x: [Int], _ y: [Int], by precedes: (Int, Int) -> Bool) -> [Int] {
+        guard !x.isEmpty else { return y }
+        guard !y.isEmpty else { return x }
         var merged: [Int] = []
-        merged.reserveCapacity(ordered.count + newcomers.count)
+        merged.reserveCapacity(x.count + y.count)
         var a = 0, b = 0
-        while a < ordered.count || b < newcomers.count {
-            if b == newcomers.count || (a < ordered.count
-                && records[ordered[a]].customerID.precedesInByteOrder(records[newcomers[b]].customerID))
-            {
-                merged.append(ordered[a])
+        while a < x.count || b < y.count {
+            if b == y.count || (a < x.count && precedes(x[a], y[b])) {
+                merged.append(x[a])
                 a += 1
             } else {
-                merged.append(newcomers[b])
+                merged.append(y[b])
                 b += 1
             }
         }
-        ordered = merged
-        newcomers.removeAll(keepingCapacity: true)
+        return merged
     }
 
     /// The first position in `positions` (sorted by id) whose id follows `after`.
