@@ -9,7 +9,18 @@ import Foundation
 /// the stream stops after exactly `events` events (earlier only if every customer has stopped, which only
 /// dormant customers do). Events come out in non-decreasing timestamp order across all customers. The same
 /// arguments always give the same stream: all randomness comes from one ``SplitMix64`` seeded with `seed`.
+///
+/// Two shapes: ``Shape/tidy`` (every customer of a persona shops alike, all arrive early and stay: easy to cluster)
+/// and ``Shape/realistic``, as hard as a real shop's data: heavy-tailed activity (most customers have a session or
+/// two, a few have hundreds), each customer's habits drawn around their persona's so that personas overlap,
+/// customers arriving over the whole timeline and a quarter of them lapsing at their own time, a day cycle, and
+/// noise (bounces and stray events).
 public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
+    public enum Shape: String, Sendable, Hashable, CaseIterable {
+        case tidy
+        case realistic
+    }
+
     /// The catalogue's categories; product ids are `p-<category index><4 digits>`.
     static let categories = [
         "shoes", "apparel", "electronics", "home", "beauty", "books",
@@ -26,6 +37,7 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
     /// Start of the timeline, epoch milliseconds.
     public let start: Int64
     public let days: Int
+    public let shape: Shape
 
     private var rng: SplitMix64
     private var personas: [Persona]
@@ -35,13 +47,17 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
     /// Sessions per day for one unit of ``ShopperBehavior/sessionsPerDay``.
     private var rateScale = 1.0
 
-    public init(customers: Int, events: Int, seed: UInt64, start: Int64 = 1_767_225_600_000, days: Int = 56) {
+    public init(
+        customers: Int, events: Int, seed: UInt64, start: Int64 = 1_767_225_600_000, days: Int = 56,
+        shape: Shape = .tidy
+    ) {
         precondition(customers >= 0 && events >= 0 && days >= 1, "customers, events must be ≥ 0 and days ≥ 1")
         self.customers = customers
         self.events = events
         self.seed = seed
         self.start = start
         self.days = days
+        self.shape = shape
         rng = SplitMix64(seed: seed)
         // An even mix, shuffled by the seed.
         var mix = (0..<customers).map { Persona.allCases[$0 % Persona.allCases.count] }
@@ -86,7 +102,8 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
         } else {
             let meanGapDays = 1 / (shoppers[index].behavior.sessionsPerDay * rateScale)
             let gap = Int64(exponential(mean: meanGapDays) * Double(Self.dayMilliseconds))
-            let nextSession = event.timestamp + 60_000 + gap
+            var nextSession = event.timestamp + 60_000 + gap
+            if shape == .realistic { nextSession = daytime(nextSession) }
             if nextSession < shoppers[index].stopAt {
                 queue.push(time: nextSession, index: index)
             }
@@ -115,11 +132,18 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
 
     private mutating func makeShopper(index: Int, timeline: Int64) -> Shopper {
         let persona = personas[index]
-        let behavior = ShopperBehavior.of(persona)
-        let arrival = start + Int64(uniform() * Double(timeline) / 8)
+        var behavior = ShopperBehavior.of(persona)
+        var arrival = start + Int64(uniform() * Double(timeline) / 8)
         var stopAt = Int64.max
         if let fraction = behavior.activeUntilFraction {
             stopAt = start + Int64(uniform(fraction) * Double(timeline))
+        }
+        if shape == .realistic {
+            behavior = individual(behavior)
+            arrival = daytime(start + Int64(uniform(0...0.85) * Double(timeline)))
+            if stopAt == .max, uniform() < 0.25 {
+                stopAt = arrival + Int64(uniform() * Double(start + timeline - arrival))
+            }
         }
         var categories = Array(Self.categories.indices)
         shuffle(&categories)
@@ -147,6 +171,13 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
         }
 
         add(.sessionStart)
+        if shape == .realistic, uniform() < 0.12 {
+            // A bounce: one page, nothing else.
+            add(.pageView)
+            shopper.pending = planned
+            shoppers[index] = shopper
+            return
+        }
         if var refund = shopper.refundDue {
             refund.timestamp = clock
             refund.sessionID = sessionID
@@ -166,6 +197,7 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
                 lastProduct = product(for: shopper, near: type == .productView && uniform() < 0.5 ? lastProduct : nil)
             }
             add(type, product: type == .pageView ? nil : lastProduct)
+            if shape == .realistic, uniform() < 0.03 { add(.other) }
         }
 
         if isFirstPurchase || uniform() < behavior.cartProbability {
@@ -204,6 +236,49 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
     private mutating func product(for shopper: Shopper, near previous: Int? = nil) -> Int {
         let category = previous.map { $0 / 10_000 } ?? pick(shopper.favouriteCategories)
         return category * 10_000 + random(0...199)
+    }
+
+    // MARK: Realistic shape
+
+    /// This customer's own habits, drawn around the persona's: rates and probabilities scaled by log-normal
+    /// factors, so that two personas' customers overlap and activity is heavy-tailed (σ = 1.1 on the session rate:
+    /// the busiest customer in a thousand shops about 30 times as often as the median one).
+    private mutating func individual(_ persona: ShopperBehavior) -> ShopperBehavior {
+        var b = persona
+        b.sessionsPerDay *= logNormal(sigma: 1.1)
+        // A tenth of the customers do now and then what their persona never does (a window shopper who carts).
+        func probability(_ p: Double) -> Double {
+            p == 0 ? (uniform() < 0.1 ? 0.05 : 0) : Swift.min(1, p * logNormal(sigma: 0.45))
+        }
+        func range(_ r: ClosedRange<Int>) -> ClosedRange<Int> {
+            let f = logNormal(sigma: 0.4)
+            let low = Int((Double(r.lowerBound) * f).rounded())
+            return low...Swift.max(low, Int((Double(r.upperBound) * f).rounded()))
+        }
+        b.cartProbability = probability(b.cartProbability)
+        b.checkoutProbability = probability(b.checkoutProbability)
+        b.purchaseProbability = probability(b.purchaseProbability)
+        b.refundProbability = probability(b.refundProbability)
+        b.removeProbability = probability(b.removeProbability)
+        b.pageViews = range(b.pageViews)
+        b.productViews = range(b.productViews)
+        b.searches = range(b.searches)
+        let price = logNormal(sigma: 0.5)
+        b.unitPrice = (b.unitPrice.lowerBound * price)...(b.unitPrice.upperBound * price)
+        return b
+    }
+
+    /// Shops sleep: a session due between 01:00 and 07:00 (UTC) mostly moves to the morning.
+    private mutating func daytime(_ time: Int64) -> Int64 {
+        let hour = (time % Self.dayMilliseconds) / 3_600_000
+        guard (1..<7).contains(hour), uniform() < 0.8 else { return time }
+        return time + (7 - hour) * 3_600_000 + Int64(uniform() * 3 * 3_600_000)
+    }
+
+    private mutating func logNormal(sigma: Double) -> Double {
+        // Box–Muller from two uniforms in (0, 1].
+        let u = 1 - uniform(), v = uniform()
+        return exp(sigma * (-2 * log(u)).squareRoot() * cos(2 * .pi * v))
     }
 
     // MARK: Randomness (own helpers, so that streams do not change with the standard library's algorithms)

@@ -19,6 +19,13 @@ struct GenerateCommand: AsyncParsableCommand {
         """)
     var format: InputFormat = .native
 
+    @Option(help: """
+        realistic: heavy-tailed activity, customers whose habits overlap across personas, arrivals and lapses \
+        over the whole timeline, bounces and noise (as hard as a real shop). tidy: every customer shops like \
+        their persona, all arrive early (easy to cluster; the demo's old data).
+        """)
+    var shape: SyntheticShoppers.Shape = .realistic
+
     @Option(help: "How many customers to simulate; the personas are mixed evenly.")
     var customers = 20_000
 
@@ -66,7 +73,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         var shoppers = SyntheticShoppers(
-            customers: customers, events: events, seed: seed, start: RFC3339.parse(start)!, days: days
+            customers: customers, events: events, seed: seed, start: RFC3339.parse(start)!, days: days,
+            shape: shape
         )
         if let truth {
             let truthOut = try OutputFile(path: truth, option: "--truth")
