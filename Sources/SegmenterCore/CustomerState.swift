@@ -98,7 +98,7 @@ public struct CustomerState: Sendable, Hashable {
                 if newSession {
                     slots[slot] += weight(h)
                 }
-            case .daysSince(let slot, let types, _):
+            case .daysSince(let slot, let types, _), .lapsed(let slot, let types, _):
                 if types.contains(event.type) {
                     slots[slot] = max(slots[slot], Double(t))
                 }
@@ -167,6 +167,8 @@ public struct CustomerState: Sendable, Hashable {
             case .daysSince(let slot, _, let cap):
                 let last = slots[slot]
                 value = last == -.infinity ? cap : min(cap, max(0, (Double(watermark) - last) / 86_400_000))
+            case .lapsed(let slot, _, let after):
+                value = Double(watermark) - slots[slot] >= after ? 1 : 0
             case .ratio(let numerator, let denominator):
                 let d = output[denominator]
                 value = d > 1e-9 ? output[numerator] / d : 0

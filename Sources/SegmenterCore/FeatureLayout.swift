@@ -8,6 +8,7 @@ public struct FeatureLayout: Sendable {
         case sum(slot: Int, property: NumericProperty, types: EventTypeMask, halfLifeMs: Double?)
         case sessions(slot: Int, halfLifeMs: Double?)
         case daysSince(slot: Int, types: EventTypeMask, capDays: Double)
+        case lapsed(slot: Int, types: EventTypeMask, afterMs: Double)
         case ratio(numerator: Int, denominator: Int)
         case cartAbandonment(slot: Int)
         case distinct(slot: Int, property: StringProperty, limit: Int)
@@ -16,6 +17,10 @@ public struct FeatureLayout: Sendable {
 
     public let spec: FeatureSpec
     let steps: [Step]
+    /// The spec has a lapse line (a `lapsed` feature).
+    public var hasLapseFeature: Bool {
+        steps.contains { if case .lapsed = $0 { true } else { false } }
+    }
     /// Slots that decay, grouped by half-life in milliseconds.
     let decayGroups: [(halfLifeMs: Double, slots: [Int])]
     /// Slots that hold times (epoch ms) rather than amounts; they start at -infinity.
@@ -71,6 +76,10 @@ public struct FeatureLayout: Sendable {
                 let slot = take(1)
                 timeSlots.append(slot)
                 steps.append(.daysSince(slot: slot, types: EventTypeMask(types), capDays: cap))
+            case .lapsed(let types, let days):
+                let slot = take(1)
+                timeSlots.append(slot)
+                steps.append(.lapsed(slot: slot, types: EventTypeMask(types), afterMs: days * 86_400_000))
             case .ratio(let numerator, let denominator):
                 steps.append(.ratio(numerator: spec.index(of: numerator)!, denominator: spec.index(of: denominator)!))
             case .cartAbandonment:

@@ -67,6 +67,10 @@ public struct FeatureSpec: Sendable, Hashable {
                 if !(capDays.isFinite && capDays > 0) {
                     problems.append("features[\(position)] (\(feature.name)): cap_days must be > 0")
                 }
+            case .lapsed(_, let afterDays):
+                if !(afterDays.isFinite && afterDays > 0) {
+                    problems.append("features[\(position)] (\(feature.name)): after_days must be > 0")
+                }
             case .cartAbandonment, .share:
                 break
             }
@@ -79,11 +83,12 @@ public struct FeatureSpec: Sendable, Hashable {
 }
 
 extension FeatureSpec {
-    /// The default e-commerce feature set of DESIGN §4, with a 30-day half-life for activity.
-    public static func ecommerce(halfLifeDays: Double = 30) -> FeatureSpec {
+    /// The default e-commerce feature set of DESIGN §4, with a 30-day half-life for activity; `lapseDays` adds a
+    /// `lapsed` feature (weight 1.5): no event in that many days.
+    public static func ecommerce(halfLifeDays: Double = 30, lapseDays: Double? = nil) -> FeatureSpec {
         let h = halfLifeDays
         let browsing: Set<EventType> = [.pageView, .productView]
-        return FeatureSpec(features: [
+        var spec = FeatureSpec(features: [
             .init("sessions_30d", .sessions(halfLifeDays: h), transform: .log1p),
             .init("events_30d", .count(types: [], halfLifeDays: h), transform: .log1p, weight: 0),
             .init("events_per_session", .ratio(numerator: "events_30d", denominator: "sessions_30d"),
@@ -102,6 +107,10 @@ extension FeatureSpec {
             .init("distinct_categories", .distinct(property: .category, limit: 16), transform: .log1p),
             .init("mobile_share", .share(property: .device, value: "mobile"), weight: 0.25),
         ])
+        if let lapseDays {
+            spec.features.append(.init("lapsed", .lapsed(types: [], afterDays: lapseDays), weight: 1.5))
+        }
+        return spec
     }
 }
 
@@ -117,6 +126,9 @@ public struct FeatureDefinition: Sendable, Hashable, CustomStringConvertible {
         case sessions(halfLifeDays: Double?)
         /// Days from the last matching event to the watermark; `capDays` when there was none (or it is older).
         case daysSince(types: Set<EventType>, capDays: Double)
+        /// 1 when the customer had no matching event in the last `afterDays` days (or never had one), else 0: a
+        /// lapse line a marketer can read, which time alone crosses (DESIGN §5).
+        case lapsed(types: Set<EventType>, afterDays: Double)
         /// Value of one earlier feature divided by another; 0 when the denominator is 0.
         case ratio(numerator: String, denominator: String)
         /// Share of sessions with an `add_to_cart` that had no `purchase` after it (0 with no carts).
@@ -151,6 +163,7 @@ public struct FeatureDefinition: Sendable, Hashable, CustomStringConvertible {
         case .sum(let p, let t, let h): kindText = "sum(\(p.rawValue),\(types(t)),\(halfLife(h)))"
         case .sessions(let h): kindText = "sessions(\(halfLife(h)))"
         case .daysSince(let t, let cap): kindText = "days_since(\(types(t)),\(cap))"
+        case .lapsed(let t, let days): kindText = "lapsed(\(types(t)),\(days))"
         case .ratio(let n, let d): kindText = "ratio(\(n),\(d))"
         case .cartAbandonment: kindText = "cart_abandonment"
         case .distinct(let p, let limit): kindText = "distinct(\(p.rawValue),\(limit))"

@@ -6,6 +6,9 @@ public struct SegmentChange: Sendable, Hashable {
     public enum Cause: String, Sendable, Hashable, CaseIterable {
         /// The customer's own event moved them.
         case event
+        /// A new customer's first session ended: their first segment, decided on the whole session rather than on
+        /// its first page view (see ``SegmentationConfiguration/firstSegmentAtSessionEnd``).
+        case session
         /// Time passing moved them (e.g. dormancy).
         case timer
         /// The model changed under them (initialisation, re-evaluation, retrain).

@@ -11,7 +11,7 @@ public enum SegmentNamer {
 
     static let archetypes: [Archetype] = [
         Archetype(name: "Dormant", direction: [
-            "days_since_last_event": 1.5, "sessions_30d": -0.5, "events_30d": -0.5,
+            "lapsed": 2, "days_since_last_event": 1.5, "sessions_30d": -0.5, "events_30d": -0.5,
         ]),
         Archetype(name: "High-value buyers", direction: [
             "revenue_30d": 1, "avg_order_value": 1, "orders_30d": 0.7, "days_since_last_order": -0.5,

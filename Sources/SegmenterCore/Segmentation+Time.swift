@@ -43,7 +43,8 @@ extension Segmentation {
     }
 
     private mutating func moves(_ record: CustomerRecord, from current: Int, at time: Int64) -> Bool {
-        decision(record, current: current, at: time) != current
+        let target = decision(record, current: current, at: time)
+        return target != current && ageingMayMove(to: target)
     }
 
     /// Why a re-evaluation would move the customer: `model` when the current model would already send them to
@@ -57,7 +58,7 @@ extension Segmentation {
         return decision(record, current: current, at: lastEvent) == target ? .model : .timer
     }
 
-    private mutating func decision(_ record: CustomerRecord, current: Int, at time: Int64) -> Int {
+    mutating func decision(_ record: CustomerRecord, current: Int, at time: Int64) -> Int {
         record.state.features(at: time, layout: layout, into: &raw)
         standardizer.transform(raw, into: &z)
         return configuration.assigner.segment(
@@ -137,6 +138,19 @@ extension Segmentation {
         }
         let inertia = zip(vectors, labels).reduce(0) { $0 + MiniBatchKMeans.squaredDistance($1.0, centers[$1.1]) }
             / Double(vectors.count)
+        let (installed, kept, fresh) = matchingIDs(centers: centers, counts: counts)
+        kmeans.centers = installed
+        kmeans.inertia = inertia
+        kmeans.rng = rng
+        version += 1
+        refreshNames()
+        return RetrainReport(keptIDs: kept, newIDs: fresh, inertia: inertia)
+    }
+
+    /// Centers that replace the current ones, each given the id of the old center it is matched to (minimum total
+    /// squared distance) when it moved less than the distance from that old center to its next-nearest one, a new
+    /// id otherwise. Returns the centers with their ids, and which ids were kept and which are new.
+    mutating func matchingIDs(centers: [[Double]], counts: [Double]) -> (centers: [Center], kept: [Int], new: [Int]) {
         let old = kmeans.centers
         let cost = centers.map { new in old.map { MiniBatchKMeans.squaredDistance(new, $0.vector) } }
         let match = Assignment.minimumCost(cost)
@@ -160,12 +174,7 @@ extension Segmentation {
             }
             installed.append(Center(id: id, vector: vector, count: max(1, counts[j]), lastWin: kmeans.updates))
         }
-        kmeans.centers = installed
-        kmeans.inertia = inertia
-        kmeans.rng = rng
-        version += 1
-        refreshNames()
-        return RetrainReport(keptIDs: kept, newIDs: fresh, inertia: inertia)
+        return (installed, kept, fresh)
     }
 
     /// Shannon entropy (nats) of the segment size distribution: 0 when everyone is in one segment, log(k) when

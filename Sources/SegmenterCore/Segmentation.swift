@@ -13,6 +13,21 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// re-evaluated vectors are learned too, so the model sees quiet customers, not only active ones.
     /// Default: 0.25.
     public var reevaluationsPerEvent: Double
+    /// A new customer's first segment is decided when their first session ends (30 minutes of event time without an
+    /// event), on everything the session showed, with cause `session`; a session's first page view does not send
+    /// them through three segments by its checkout. False assigns at the first event. Default: false (see
+    /// ``refined(features:k:)``).
+    public var firstSegmentAtSessionEnd: Bool
+    /// Applied events between two Lloyd refinements of the centers over the customers' current vectors (rounded up
+    /// to whole ticks; the first one runs at the first tick after initialisation); 0 turns refinement off. With
+    /// refinement on, the centers and the standardiser learn from the customers at each refinement (and the round
+    /// robin), not from every event. Default: 0 (see ``refined(features:k:)``).
+    public var refineEvery: Int
+    /// Most customers' vectors one refinement runs over (a seeded reservoir sample of all customers).
+    /// Default: 100,000.
+    public var refineSample: Int
+    /// Most Lloyd passes per refinement (fewer when no customer changes center). Default: 20.
+    public var refinePasses: Int
     /// Applied events between two ticks of the ``SegmentationEngine`` (re-evaluation, due timers, next timers).
     /// The engine's output depends on it and on nothing about batches or timing. Default: 5,000.
     public var tickEvents: Int
@@ -26,9 +41,14 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
-        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native
+        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 0,
+        refineSample: Int = 100_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = false
     ) {
+        self.firstSegmentAtSessionEnd = firstSegmentAtSessionEnd
         self.tickEvents = tickEvents
+        self.refineEvery = refineEvery
+        self.refineSample = refineSample
+        self.refinePasses = refinePasses
         self.features = features
         self.kmeans = kmeans
         self.assigner = assigner
@@ -40,6 +60,16 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         self.inputFormat = inputFormat
     }
 
+    /// The model issue #11 measured (README "Segment quality"): Lloyd refinement every 25,000 events, first segments
+    /// at the end of the first session, and the e-commerce features with a 28-day lapse line.
+    public static func refined(features: FeatureSpec = .ecommerce(lapseDays: 28), k: Int = 5) -> Self {
+        var c = SegmentationConfiguration(features: features)
+        c.kmeans.k = k
+        c.refineEvery = 25_000
+        c.firstSegmentAtSessionEnd = true
+        return c
+    }
+
     /// Every problem, each naming its configuration field. Empty when valid.
     public func problems() -> [String] {
         var problems = features.problems() + kmeans.problems() + assigner.problems() + eventTime.problems()
@@ -48,6 +78,9 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         }
         if versionEvery == 0 { problems.append("model.version_every: must be > 0") }
         if tickEvents < 1 { problems.append("model.tick_events: \(tickEvents) must be at least 1") }
+        if refineEvery < 0 { problems.append("model.refine_every: \(refineEvery) must be ≥ 0 (0 turns it off)") }
+        if refineSample < 1 { problems.append("model.refine_sample: \(refineSample) must be at least 1") }
+        if refinePasses < 1 { problems.append("model.refine_passes: \(refinePasses) must be at least 1") }
         if !(reevaluationsPerEvent >= 0 && reevaluationsPerEvent <= 100) {
             problems.append("model.reevaluations_per_event: \(reevaluationsPerEvent) must be between 0 and 100")
         }
@@ -95,6 +128,12 @@ public struct Segmentation: Sendable {
     var driftAnchor: (watermark: Int64, centers: [Int: [Double]])?
     /// Mean distance centers moved per hour of event time over the last completed window of at least an hour.
     public internal(set) var driftPerHour: Double = 0
+    /// Segments whose center is past the lapse line (a ``FeatureDefinition/Kind/lapsed(types:afterDays:)`` feature at
+    /// 0.5 or more in user units). With such a feature in the spec, time alone moves a customer only into one of
+    /// these: a customer who is still coming does not get a campaign because their 30-day counts decayed a little.
+    public internal(set) var lapsedSegments: Set<Int> = []
+    /// Mean squared distance of the customers to their nearest center after the last refinement (nil before one).
+    public internal(set) var refinedInertia: Double?
 
     var raw: [Double]
     var z: [Double]
@@ -173,6 +212,14 @@ public struct Segmentation: Sendable {
             let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: time)
             return .applied(change: change, modelInitialised: true)
         }
+        if record.segmentID == nil, configuration.firstSegmentAtSessionEnd {
+            record.timerDueAt = record.state.lastEventAt + CustomerState.sessionGapMs
+            return .applied(change: nil, modelInitialised: false)
+        }
+        if configuration.refineEvery > 0 {
+            return .applied(change: assign(&record, cause: .event, trigger: event.eventID, at: time).change,
+                            modelInitialised: false)
+        }
         let change = assignAndLearn(&record, cause: .event, trigger: event.eventID, at: time)
         return .applied(change: change, modelInitialised: false)
     }
@@ -198,6 +245,10 @@ public struct Segmentation: Sendable {
     ) -> SegmentChange? {
         guard kmeans.isInitialised, record.eventCount > 0 else { return nil }
         let resolved = cause ?? inferredCause(record)
+        if resolved == .timer, let current = record.segmentID {
+            let target = decision(record, current: current, at: watermark)
+            if target != current, !ageingMayMove(to: target) { return nil }
+        }
         if learn {
             observeVector(of: record)
             let change = assignAndLearn(&record, cause: resolved, trigger: nil, at: watermark)
@@ -213,6 +264,13 @@ public struct Segmentation: Sendable {
         var values: [Double] = []
         record.state.features(at: watermark, layout: layout, into: &values)
         return zip(configuration.features.features, values).map { ($0.name, $1) }
+    }
+
+    /// The features of `record` in user units as of the watermark, in spec order.
+    public func rawVector(of record: CustomerRecord) -> [Double] {
+        var values: [Double] = []
+        record.state.features(at: watermark, layout: layout, into: &values)
+        return values
     }
 
     /// The standardised vector of `record` under the current statistics.
@@ -239,7 +297,9 @@ public struct Segmentation: Sendable {
 
     private mutating func observeVector(of record: CustomerRecord) {
         record.state.features(at: watermark, layout: layout, into: &raw)
-        if !frozen || !kmeans.isInitialised {
+        // With refinement the statistics come from the customers at each refinement (``Standardizer/refit(raw:)``),
+        // not from the event stream; before the model exists the stream is all there is.
+        if !kmeans.isInitialised || (!frozen && configuration.refineEvery == 0) {
             standardizer.observe(raw)
         }
         standardizer.transform(raw, into: &z)
@@ -287,5 +347,18 @@ public struct Segmentation: Sendable {
 
     mutating func refreshNames() {
         names = SegmentNamer.names(centers: kmeans.centers, spec: configuration.features, overrides: nameOverrides)
+        let lapseFeatures = configuration.features.features.indices.filter {
+            if case .lapsed = configuration.features.features[$0].kind { return true }
+            return false
+        }
+        lapsedSegments = Set(kmeans.centers.filter { center in
+            let profile = standardizer.invert(center.vector)
+            return lapseFeatures.contains { profile[$0] >= 0.5 }
+        }.map(\.id))
+    }
+
+    /// Whether time passing alone may move a customer into segment `target` (see ``lapsedSegments``).
+    func ageingMayMove(to target: Int) -> Bool {
+        !layout.hasLapseFeature || lapsedSegments.contains(target)
     }
 }

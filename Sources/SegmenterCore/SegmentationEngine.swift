@@ -18,8 +18,25 @@ public struct SegmentationEngine: Sendable {
         public var cursor: String?
         /// Customers applied since the last tick, whose next timer the tick computes.
         public var touched: Set<String> = []
+        /// Applied events since the last refinement (set to the interval when the model initialises, so that the
+        /// first tick after it refines).
+        public var appliedSinceRefinement = 0
 
         public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case appliedSinceTick, reevaluationBudget, cursor, touched, appliedSinceRefinement
+        }
+
+        /// Progress stored before refinement existed decodes with no refinement owed.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            appliedSinceTick = try c.decode(Int.self, forKey: .appliedSinceTick)
+            reevaluationBudget = try c.decode(Double.self, forKey: .reevaluationBudget)
+            cursor = try c.decodeIfPresent(String.self, forKey: .cursor)
+            touched = try c.decode(Set<String>.self, forKey: .touched)
+            appliedSinceRefinement = try c.decodeIfPresent(Int.self, forKey: .appliedSinceRefinement) ?? 0
+        }
     }
 
     /// Counts since the caller last read them (``takeCounters()``).
@@ -27,11 +44,14 @@ public struct SegmentationEngine: Sendable {
         public var reevaluated: Int64 = 0
         public var reevaluationPasses: Int64 = 0
         public var timersFired: Int64 = 0
+        public var refinements: Int64 = 0
         public init() {}
     }
 
     public var segmentation: Segmentation
     public private(set) var progress: Progress
+    /// What the last refinement did (not persisted: it is for status and reports).
+    public private(set) var lastRefinement: Segmentation.RefinementReport?
     private var changes: [SegmentChange] = []
     private var counters = Counters()
 
@@ -74,7 +94,10 @@ public struct SegmentationEngine: Sendable {
         guard case .applied(let change, let initialised) = outcome else { return false }
         progress.touched.insert(event.customerID)
         if let change { changes.append(change) }
-        if initialised { try assignPending(in: &directory) }
+        if initialised {
+            progress.appliedSinceRefinement = segmentation.configuration.refineEvery
+            try assignPending(in: &directory)
+        }
         progress.reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
         progress.appliedSinceTick += 1
         if progress.appliedSinceTick >= tickEvents { try tick(in: &directory) }
@@ -93,7 +116,13 @@ public struct SegmentationEngine: Sendable {
     /// own every `tickEvents` applied events; the daemon also calls it when `model.clock: wall` moved the
     /// watermark on a quiet stream.
     public mutating func tick<D: CustomerDirectory>(in directory: inout D) throws {
+        progress.appliedSinceRefinement += progress.appliedSinceTick
         progress.appliedSinceTick = 0
+        let every = segmentation.configuration.refineEvery
+        if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen, progress.appliedSinceRefinement >= every {
+            progress.appliedSinceRefinement = 0
+            try refine(in: &directory)
+        }
         try reevaluateRoundRobin(in: &directory)
         try fireTimers(in: &directory)
         for id in progress.touched.sorted(by: { $0.precedesInByteOrder($1) }) {
@@ -103,6 +132,35 @@ public struct SegmentationEngine: Sendable {
             if record.timerDueAt != due { try directory.update(record) }
         }
         progress.touched.removeAll(keepingCapacity: true)
+    }
+
+    /// Lloyd passes over a seeded reservoir sample of every customer's current vector. Customers then follow the
+    /// refined centers through the round-robin re-evaluation and their own events, not all at once.
+    public mutating func refine<D: CustomerDirectory>(in directory: inout D) throws {
+        let capacity = segmentation.configuration.refineSample
+        var sample: [[Double]] = []
+        sample.reserveCapacity(min(capacity, 65_536))
+        var random = SplitMix64(seed: segmentation.configuration.kmeans.seed ^ UInt64(bitPattern: segmentation.version))
+        var seen = 0
+        var cursor: String?
+        while true {
+            let page = try directory.customers(after: cursor, limit: 2_000)
+            for record in page where record.eventCount > 0 {
+                seen += 1
+                if sample.count < capacity {
+                    sample.append(segmentation.rawVector(of: record))
+                } else {
+                    let slot = Int(random.next() % UInt64(seen))
+                    if slot < capacity { sample[slot] = segmentation.rawVector(of: record) }
+                }
+            }
+            guard page.count == 2_000 else { break }
+            cursor = page.last?.customerID
+        }
+        guard let report = segmentation.refine(raw: sample, maxPasses: segmentation.configuration.refinePasses)
+        else { return }
+        lastRefinement = report
+        counters.refinements += 1
     }
 
     private mutating func assignPending<D: CustomerDirectory>(in directory: inout D) throws {
@@ -126,7 +184,8 @@ public struct SegmentationEngine: Sendable {
         guard count >= 1 else { return }
         progress.reevaluationBudget -= Double(count)
         let due = try directory.customers(after: progress.cursor, limit: count)
-        for var record in due {
+        // A customer with no segment yet is waiting for their first session to end: their timer decides.
+        for var record in due where record.segmentID != nil {
             guard let change = segmentation.reevaluate(&record, learn: true) else { continue }
             try directory.update(record)
             progress.touched.insert(record.customerID)
@@ -142,7 +201,8 @@ public struct SegmentationEngine: Sendable {
         for var record in try directory.customersDue(through: segmentation.watermark) {
             record.timerDueAt = nil
             counters.timersFired += 1
-            if let change = segmentation.reevaluate(&record, cause: .timer, learn: false) {
+            let cause: SegmentChange.Cause = record.segmentID == nil ? .session : .timer
+            if let change = segmentation.reevaluate(&record, cause: cause, learn: false) {
                 changes.append(change)
             }
             try directory.update(record)

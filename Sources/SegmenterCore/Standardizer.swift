@@ -72,6 +72,37 @@ public struct Standardizer: Sendable, Hashable {
     }
 
     /// Standard deviation of feature `i` in transformed units.
+    /// Replaces the statistics by those of `raw` (one row per customer, user units), keeping the evidence weight so
+    /// that later observations blend in at the same rate. Refinement calls it so that the scales are those of the
+    /// customers being clustered, each counted once, not those of the event stream (where every vector is seen at
+    /// the moment of an event: recency 0, never lapsed).
+    public mutating func refit(raw: [[Double]]) {
+        guard !raw.isEmpty else { return }
+        let n = Double(raw.count)
+        if totalWeight <= 0 { totalWeight = n }
+        for i in 0..<dimensions {
+            var mean = 0.0
+            for row in raw { mean += transforms[i].apply(row[i]) }
+            mean /= n
+            var deviations = 0.0
+            for row in raw {
+                let d = transforms[i].apply(row[i]) - mean
+                deviations += d * d
+            }
+            means[i] = mean
+            squaredDeviations[i] = deviations / n * totalWeight
+        }
+        refreshFactors()
+    }
+
+    /// `z` (standardised under `old`) expressed under these statistics.
+    func restandardise(_ z: [Double], from old: Standardizer) -> [Double] {
+        (0..<dimensions).map { i in
+            let transformed = old.factors[i] != 0 ? z[i] / old.factors[i] + old.means[i] : old.means[i]
+            return factors[i] * (transformed - means[i])
+        }
+    }
+
     public func standardDeviation(_ i: Int) -> Double {
         totalWeight > 0 ? (max(0, squaredDeviations[i]) / totalWeight).squareRoot() : 0
     }

@@ -3,13 +3,17 @@ import SegmenterCore
 /// Reads the `features` section: a preset, optional per-feature weight changes, and custom features that replace
 /// preset ones of the same name or are appended.
 enum FeatureSpecReader {
-    static let kinds = ["count", "sum", "sessions", "days_since", "ratio", "cart_abandonment", "distinct", "share"]
+    static let kinds = [
+        "count", "sum", "sessions", "days_since", "lapsed", "ratio", "cart_abandonment", "distinct", "share",
+    ]
 
     static func read(_ section: ConfigReader) -> FeatureSpec {
-        section.rejectUnknownKeys(["preset", "half_life_days", "weights", "custom"])
+        section.rejectUnknownKeys(["preset", "half_life_days", "lapse_days", "weights", "custom"])
         let halfLife = section.double("half_life_days", default: 30, in: 0.001...36_500)
-        var spec = section.choice("preset", default: FeatureSpec.ecommerce(halfLifeDays: halfLife), [
-            "ecommerce": FeatureSpec.ecommerce(halfLifeDays: halfLife), "none": FeatureSpec(features: []),
+        let lapse = section.optionalDouble("lapse_days", default: nil, in: 0.001...36_500)
+        let ecommerce = FeatureSpec.ecommerce(halfLifeDays: halfLife, lapseDays: lapse)
+        var spec = section.choice("preset", default: ecommerce, [
+            "ecommerce": ecommerce, "none": FeatureSpec(features: []),
         ])
         for entry in section.list("custom") {
             guard let feature = readFeature(entry, defaultHalfLife: halfLife) else { continue }
@@ -48,7 +52,8 @@ enum FeatureSpecReader {
 
     static func readFeature(_ entry: ConfigReader, defaultHalfLife: Double) -> FeatureDefinition? {
         entry.rejectUnknownKeys([
-            "name", "kind", "events", "property", "half_life_days", "cap_days", "numerator", "denominator", "limit",
+            "name", "kind", "events", "property", "half_life_days", "cap_days", "after_days", "numerator", "denominator",
+            "limit",
             "value", "transform", "weight",
         ])
         let name = entry.string("name", default: "")
@@ -66,6 +71,8 @@ enum FeatureSpecReader {
         case "sessions": kind = .sessions(halfLifeDays: halfLife)
         case "days_since":
             kind = .daysSince(types: events, capDays: entry.double("cap_days", default: 365, in: 0.001...36_500))
+        case "lapsed":
+            kind = .lapsed(types: events, afterDays: entry.double("after_days", default: 28, in: 0.001...36_500))
         case "ratio":
             kind = .ratio(numerator: entry.string("numerator", default: ""),
                           denominator: entry.string("denominator", default: ""))

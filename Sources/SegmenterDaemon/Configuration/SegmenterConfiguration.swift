@@ -204,6 +204,7 @@ public struct SegmenterConfiguration: Sendable {
             "k", "init_sample", "seed", "forgetting_half_life", "reseed_after", "hysteresis_margin",
             "min_dwell_minutes", "standardizer_half_life", "version_every", "reevaluations_per_event", "names",
             "clock", "tick_events", "max_event_lead_hours", "max_event_lag_days", "event_time_window",
+            "refine_every", "refine_sample", "refine_passes", "first_segment",
         ])
         var s = SegmentationConfiguration()
         s.kmeans.k = model.int("k", default: s.kmeans.k, in: 1...1_000)
@@ -221,6 +222,11 @@ public struct SegmenterConfiguration: Sendable {
         s.reevaluationsPerEvent = model.double(
             "reevaluations_per_event", default: s.reevaluationsPerEvent, in: 0...100)
         s.tickEvents = model.int("tick_events", default: s.tickEvents, in: 1...1_000_000)
+        s.refineEvery = model.int("refine_every", default: s.refineEvery, in: 0...Int.max)
+        s.refineSample = model.int("refine_sample", default: s.refineSample, in: 1...10_000_000)
+        s.refinePasses = model.int("refine_passes", default: s.refinePasses, in: 1...1_000)
+        s.firstSegmentAtSessionEnd = model.choice(
+            "first_segment", default: s.firstSegmentAtSessionEnd, ["first_event": false, "session_end": true])
         let limits = s.eventTime
         s.eventTime.maxLeadMilliseconds = model.optionalDouble(
             "max_event_lead_hours", default: limits.maxLeadMilliseconds.map { Double($0) / 3_600_000 }, in: 0.001...1e6
