@@ -15,13 +15,13 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     public var reevaluationsPerEvent: Double
     /// A new customer's first segment is decided when their first session ends (30 minutes of event time without an
     /// event), on everything the session showed, with cause `session`; a session's first page view does not send
-    /// them through three segments by its checkout. False assigns at the first event. Default: false (see
-    /// ``refined(features:k:)``).
+    /// them through three segments by its checkout. False assigns at the first event (the behaviour before issue
+    /// #11). Default: true.
     public var firstSegmentAtSessionEnd: Bool
     /// Applied events between two Lloyd refinements of the centers over the customers' current vectors (rounded up
     /// to whole ticks; the first one runs at the first tick after initialisation); 0 turns refinement off. With
     /// refinement on, the centers and the standardiser learn from the customers at each refinement (and the round
-    /// robin), not from every event. Default: 0 (see ``refined(features:k:)``).
+    /// robin), not from every event (the behaviour before issue #11). Default: 25,000.
     public var refineEvery: Int
     /// Most customers' vectors one refinement runs over (a seeded reservoir sample of all customers).
     /// Default: 100,000.
@@ -41,8 +41,8 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
-        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 0,
-        refineSample: Int = 100_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = false
+        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 25_000,
+        refineSample: Int = 100_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true
     ) {
         self.firstSegmentAtSessionEnd = firstSegmentAtSessionEnd
         self.tickEvents = tickEvents
@@ -60,13 +60,12 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         self.inputFormat = inputFormat
     }
 
-    /// The model issue #11 measured (README "Segment quality"): Lloyd refinement every 25,000 events, first segments
-    /// at the end of the first session, and the e-commerce features with a 28-day lapse line.
-    public static func refined(features: FeatureSpec = .ecommerce(lapseDays: 28), k: Int = 5) -> Self {
+    /// The model as it was before issue #11: online learning from every event, no refinement, first segments at the
+    /// first event. Kept to measure against (README "Segment quality").
+    public static func online(features: FeatureSpec = .ecommerce()) -> Self {
         var c = SegmentationConfiguration(features: features)
-        c.kmeans.k = k
-        c.refineEvery = 25_000
-        c.firstSegmentAtSessionEnd = true
+        c.refineEvery = 0
+        c.firstSegmentAtSessionEnd = false
         return c
     }
 

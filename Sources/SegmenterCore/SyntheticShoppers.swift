@@ -66,16 +66,22 @@ public struct SyntheticShoppers: Sequence, IteratorProtocol, Sendable {
         personas = mix
         let timeline = Int64(days) * Self.dayMilliseconds
         var expectedEventsPerUnitRate = 0.0
+        // Every customer's first session happens at arrival whatever the rate; the realistic shape counts those
+        // events apart so that the rest fills the timeline (most of its customers have only that session).
+        var arrivalSessionEvents = 0.0
         for index in 0..<customers {
             let shopper = makeShopper(index: index, timeline: timeline)
             let activeMilliseconds = Swift.min(shopper.stopAt, start + timeline) - shopper.arrival
             let activeDays = Swift.max(Double(activeMilliseconds) / Double(Self.dayMilliseconds), 0)
             let behavior = shopper.behavior
             expectedEventsPerUnitRate += behavior.sessionsPerDay * activeDays * behavior.expectedEventsPerSession
+            arrivalSessionEvents += behavior.expectedEventsPerSession
             shoppers.append(shopper)
             queue.push(time: shopper.arrival, index: index)
         }
-        if expectedEventsPerUnitRate > 0 { rateScale = Double(events) / expectedEventsPerUnitRate }
+        let budget = shape == .realistic
+            ? Swift.max(Double(events) - arrivalSessionEvents, Double(events) / 10) : Double(events)
+        if expectedEventsPerUnitRate > 0 { rateScale = budget / expectedEventsPerUnitRate }
     }
 
     /// The true persona of the customer at `index` (0..<customers).

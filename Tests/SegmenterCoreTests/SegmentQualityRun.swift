@@ -49,7 +49,7 @@ struct SegmentQualityRun: CustomStringConvertible {
     }
 
     init(
-        customers: Int, events: Int, seed: UInt64, configuration: SegmentationConfiguration = .refined(),
+        customers: Int, events: Int, seed: UInt64, configuration: SegmentationConfiguration = .init(),
         shape: SyntheticShoppers.Shape = .realistic
     ) throws {
         let shoppers = SyntheticShoppers(customers: customers, events: events, seed: seed, shape: shape)

@@ -8,8 +8,11 @@ struct SegmentationTests {
         Array(SyntheticShoppers(customers: customers, events: count, seed: seed))
     }
 
+    /// These tests drive ``Segmentation`` event by event without the engine's ticks, so they use the online
+    /// configuration, whose decisions all happen at events (refinement and session-end first segments need the
+    /// engine; SegmentationEngineTests and SegmentQualityTests cover them).
     func configuration() -> SegmentationConfiguration {
-        var c = SegmentationConfiguration()
+        var c = SegmentationConfiguration.online()
         c.kmeans.initSample = 300
         return c
     }

@@ -59,8 +59,10 @@ private struct Driver {
 @Suite("time and model changes")
 struct SegmentationTimeTests {
     /// A model that adapts within the few thousand vectors of these tests (production defaults are for millions).
+    /// The online model: these tests follow centers that learn from every event (SegmentQualityTests measure the
+    /// refined default).
     func configuration(k: Int = 2) -> SegmentationConfiguration {
-        var c = SegmentationConfiguration()
+        var c = SegmentationConfiguration.online()
         c.kmeans.k = k
         c.kmeans.initSample = 200
         c.kmeans.forgettingHalfLife = 500
@@ -133,7 +135,7 @@ struct SegmentationTimeTests {
 
     @Test("retrain keeps the id of a center that moved less than the distance to its next-nearest center")
     func retrainKeepsIDs() throws {
-        var c = SegmentationConfiguration(features: FeatureSpec(features: [
+        var c = SegmentationConfiguration.online(features: FeatureSpec(features: [
             .init("a", .count(types: [.pageView], halfLifeDays: nil)),
             .init("b", .count(types: [.search], halfLifeDays: nil)),
         ]))

@@ -94,7 +94,11 @@ struct HTTPServerTests {
                 let segments = try #require(try json(response)["segments"] as? [[String: Any]])
                 #expect(segments.count == configuration.segmentation.kmeans.k)
                 #expect(segments.allSatisfy { $0["name"] is String && $0["profile"] is [String: Any] })
-                #expect(segments.reduce(0) { $0 + ($1["size"] as? Int ?? 0) } == 500)
+                // Customers whose first session had not ended when the events ran out have no segment yet.
+                let assigned = try StateStore(path: path).customers(afterID: nil, limit: 1_000)
+                    .filter { $0.segmentID != nil }.count
+                #expect(assigned > 450)
+                #expect(segments.reduce(0) { $0 + ($1["size"] as? Int ?? 0) } == assigned)
             }
             try await client.execute(uri: "/v1/model", method: .get) { response in
                 let model = try json(response)

@@ -19,7 +19,9 @@ struct UntrustedEventTimeTests {
     func replay(_ events: [Event], limits: EventTimeLimits = .init(), in directory: URL) throws -> Outcome {
         let path = directory.appendingPathComponent("events-\(UUID().uuidString.prefix(6)).ndjson").path
         try events.map { $0.jsonLine() + "\n" }.joined().write(toFile: path, atomically: false, encoding: .utf8)
-        var configuration = SegmentationConfiguration()
+        // The online model, whose centers follow events: what these tests compare is where clamped events land, not
+        // how a refinement over every customer answers to them.
+        var configuration = SegmentationConfiguration.online()
         configuration.kmeans.initSample = 300
         configuration.eventTime = limits
         var timerChanges = 0
