@@ -31,8 +31,11 @@ public struct SegmentationEngine: Sendable {
     }
 
     public var segmentation: Segmentation
+    /// Rule audiences and computed traits, evaluated where customers change (see `SegmentationEngine+Audiences`).
+    public var audiences = AudienceRules.none
     public private(set) var progress: Progress
     private var changes: [SegmentChange] = []
+    var audienceChanges: [AudienceChange] = []
     private var counters = Counters()
 
     public init(segmentation: Segmentation, progress: Progress = .init()) {
@@ -42,8 +45,9 @@ public struct SegmentationEngine: Sendable {
 
     public var tickEvents: Int { segmentation.configuration.tickEvents }
 
-    /// True when the changes produced since the last ``takeChanges(_:)`` are not empty.
-    public var hasChanges: Bool { !changes.isEmpty }
+    /// True when the changes produced since the last ``takeChanges(_:)`` (or audience changes since the last
+    /// ``takeAudienceChanges(_:)``) are not empty.
+    public var hasChanges: Bool { !changes.isEmpty || !audienceChanges.isEmpty }
 
     /// Hands every change produced since the last call to `body`, in order, and forgets them.
     public mutating func takeChanges(_ body: (SegmentChange) throws -> Void) rethrows {
@@ -69,7 +73,9 @@ public struct SegmentationEngine: Sendable {
             make: { segmentation.newRecord(customerID: event.customerID, partition: partition) }
         ) { record in
             record.partition = partition
-            return segmentation.apply(event, to: &record)
+            let outcome = segmentation.apply(event, to: &record)
+            if case .applied = outcome { observeAudiences(event, &record) }
+            return outcome
         }
         guard case .applied(let change, let initialised) = outcome else { return false }
         progress.touched.insert(event.customerID)
@@ -99,7 +105,7 @@ public struct SegmentationEngine: Sendable {
         for id in progress.touched.sorted(by: { $0.precedesInByteOrder($1) }) {
             guard var record = try directory.record(id) else { continue }
             let due = record.timerDueAt
-            segmentation.refreshTimer(&record)
+            refreshTimers(&record)
             if record.timerDueAt != due { try directory.update(record) }
         }
         progress.touched.removeAll(keepingCapacity: true)
@@ -110,6 +116,7 @@ public struct SegmentationEngine: Sendable {
             guard var record = try directory.record(id),
                   let change = segmentation.reevaluate(&record, cause: .model, learn: false)
             else { continue }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(id)
             changes.append(change)
@@ -128,6 +135,7 @@ public struct SegmentationEngine: Sendable {
         let due = try directory.customers(after: progress.cursor, limit: count)
         for var record in due {
             guard let change = segmentation.reevaluate(&record, learn: true) else { continue }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(record.customerID)
             changes.append(change)
@@ -145,6 +153,7 @@ public struct SegmentationEngine: Sendable {
             if let change = segmentation.reevaluate(&record, cause: .timer, learn: false) {
                 changes.append(change)
             }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(record.customerID)
         }
