@@ -22,7 +22,15 @@ enum AudienceRoutes {
         var audiences: [AudienceView]
         var traits: [String]
         var backfill: BackfillView
-        var recentChanges: [AudienceStatus.RecentChange]
+        var recentChanges: [RecentChangeView]
+    }
+
+    struct RecentChangeView: Codable, Sendable {
+        var customerID: String
+        var audience: String
+        var event: String
+        var cause: String
+        var at: String
     }
 
     static func add(
@@ -64,6 +72,14 @@ enum AudienceRoutes {
             traits: rules.traits.map(\.name),
             backfill: BackfillView(
                 running: status.backfillRunning, visited: status.backfillVisited, total: status.backfillTotal),
-            recentChanges: status.recent)
+            recentChanges: recentChanges(status))
+    }
+
+    /// The latest audience events, newest first.
+    static func recentChanges(_ status: AudienceStatus) -> [RecentChangeView] {
+        status.recent.reversed().map {
+            RecentChangeView(customerID: $0.customerID, audience: $0.audience, event: $0.event, cause: $0.cause,
+                             at: RFC3339.format($0.at))
+        }
     }
 }

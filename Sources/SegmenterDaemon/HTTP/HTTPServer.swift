@@ -19,6 +19,7 @@ public enum HTTPServer {
         AudienceRoutes.add(
             to: router, rules: configuration.audiences, status: status, queries: queries,
             maxBodyBytes: configuration.http.maxBodyBytes)
+        ConsoleRoutes.add(to: router, status: status, rules: configuration.audiences, queries: queries)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -10,7 +10,7 @@ public struct AudienceStatus: Sendable {
         public var entered: Bool
     }
 
-    public struct RecentChange: Sendable, Codable {
+    public struct RecentChange: Sendable {
         public var customerID: String
         public var audience: String
         public var event: String

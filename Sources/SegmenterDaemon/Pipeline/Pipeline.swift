@@ -357,7 +357,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             s.frozen = frozen
             s.reevaluatedTotal += engineCounts.reevaluated
             s.reevaluationPasses += engineCounts.reevaluationPasses
-            s.recentChanges = snapshot.recent
+            // The latest changes stay until newer ones replace them (a batch without changes keeps the list).
+            s.recentChanges = Array((s.recentChanges + snapshot.recent).suffix(20))
             s.audiences.fold(snapshot.audiences)
             s.eventToChangeSecondsSamples.append(contentsOf: latencies)
             if let commitSeconds {
