@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SegmenterCore
+import SegmenterKafka
 import SegmenterStore
 import Testing
 
@@ -286,4 +287,84 @@ private func firstMember(of audience: String, _ dataDirectory: String) throws ->
         }
     }
     return found
+}
+
+@Suite("rule audiences across kill -9", .serialized, .timeLimit(.minutes(6)))
+struct AudienceCrashTests {
+    @Test("killed with SIGKILL three times, the daemon publishes exactly replay's audience events, each once")
+    func killNineKeepsAudienceEventsExact() throws {
+        try withTemporaryDirectory { directory in
+            // One partition: the daemon is then event-for-event what replay is, so replay's events are the truth.
+            let broker = try EmbeddedBroker(brokers: 1, topics: [
+                "events": 1, "segment-changes": 4, "segmenter-dlq": 1, "audience-changes": 4,
+            ])
+            let (messages, expectedCounts) = generatedMessages(customers: 1_500, events: 60_000, seed: 17)
+            try produce(messages, broker: broker)
+            let input = directory.appendingPathComponent("events.ndjson").path
+            try (messages.map { String(decoding: $0.value, as: UTF8.self) }.joined(separator: "\n") + "\n")
+                .write(toFile: input, atomically: false, encoding: .utf8)
+            let data = directory.appendingPathComponent("data").path
+            let config = try writeConfig(broker: broker, dataDirectory: data, batchSize: 300, in: directory)
+            // The audiences of testAudiences(), written as the configuration file says them.
+            let rules = try testAudiences()
+            let audiences = "\ntraits:\n  - {name: favourite_category, kind: most_frequent, property: category}\n"
+                + "audiences:\n" + rules.audiences.map {
+                    "  - id: \($0.id)\n    name: \($0.name)\n    when: \"\($0.when)\"\n"
+                }.joined()
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: config))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(audiences.utf8))
+            try handle.close()
+
+            let configuration = try SegmenterConfiguration.load(path: config, environment: [:])
+            #expect(configuration.audiences.audiences == rules.audiences)
+            var options = Replay.Options(input: input, segmentation: configuration.segmentation)
+            options.audiences = configuration.audiences
+            let replay = Replay(options: options)
+            var expected: [String: String] = [:]
+            replay.onAudienceChange = { expected[$0.messageID] = $0.jsonLine() }
+            _ = try replay.run()
+            #expect(expected.count > 5_000)
+            #expect(expected.values.contains { $0.contains(#""cause":"timer""#) })
+
+            var rng = SplitMix64(seed: 5)
+            var consumedAtKill: [Int64] = []
+            for round in 0..<3 {
+                let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "aud-kill-\(round)")
+                let before = storedConsumed(data)
+                let end = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < end, storedConsumed(data) <= before { Thread.sleep(forTimeInterval: 0.1) }
+                Thread.sleep(forTimeInterval: Double(50 + rng.next() % 300) / 1_000)
+                daemon.kill(SIGKILL)
+                #expect(daemon.wait(.seconds(10)) != nil)
+                consumedAtKill.append(storedConsumed(data))
+            }
+            #expect(consumedAtKill.last ?? 0 < Int64(messages.count), "killed while consuming: \(consumedAtKill)")
+            let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "aud-final")
+            #expect(daemon.waitUntilStarted(), "started: \(daemon.output.suffix(500))")
+            #expect(try waitUntilConsumed(messages.count, dataDirectories: [data], within: .seconds(180)))
+            let drained = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < drained, (try? StoreContents(dataDirectory: data).outbox) ?? 1 > 0 {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            daemon.kill(SIGTERM)
+            #expect(daemon.wait(.seconds(15)) == 0, "clean exit: \(daemon.output.suffix(500))")
+            #expect(try StoreContents(dataDirectory: data).counts == expectedCounts)
+
+            let published = try readAll("audience-changes", from: broker, atLeast: expected.count, within: .seconds(90))
+            var seen: [String: String] = [:]
+            var conflicting = 0
+            for message in published {
+                let line = String(decoding: message.value, as: UTF8.self)
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let id = object["messageId"] as? String
+                else { continue }
+                if let earlier = seen[id], earlier != line { conflicting += 1 }
+                seen[id] = line
+            }
+            #expect(conflicting == 0, "a re-sent event is byte-identical to the first")
+            #expect(seen.count == expected.count, "every audience event published, none invented: \(consumedAtKill)")
+            #expect(seen == expected, "the daemon's audience events across kills are replay's, byte for byte")
+        }
+    }
 }
