@@ -33,15 +33,19 @@ extension SegmentationEngine {
             segmentation.refreshTimer(&record)
             return
         }
-        if let due = record.timerDueAt, due == record.audiences.sharedTimerDueAt {
-            record.timerDueAt = record.audiences.segmentTimerDueAt
-        }
+        record.timerDueAt = segmentTimer(of: record)
         segmentation.refreshTimer(&record)
-        refreshAudienceTimer(&record)
+        refreshAudienceTimer(&record, segmentDue: record.timerDueAt)
     }
 
-    private mutating func refreshAudienceTimer(_ record: inout CustomerRecord) {
-        let segmentDue = record.timerDueAt
+    /// The segment's own due time: the shared timer when no audience timer brought it forward.
+    private func segmentTimer(of record: CustomerRecord) -> Int64? {
+        guard let due = record.timerDueAt, due == record.audiences.sharedTimerDueAt else { return record.timerDueAt }
+        return record.audiences.segmentTimerDueAt
+    }
+
+    private mutating func refreshAudienceTimer(_ record: inout CustomerRecord, segmentDue: Int64?) {
+        record.timerDueAt = segmentDue
         let next = audiences.nextChange(of: record, segmentation: segmentation)
         if let next, next < segmentDue ?? .max {
             record.timerDueAt = next
@@ -64,7 +68,8 @@ extension SegmentationEngine {
             let before = record.audiences
             let due = record.timerDueAt
             evaluateAudiences(&record, cause: .backfill)
-            refreshTimers(&record)
+            // Only the audience part of the timer: the segment's stays exactly as the stream left it.
+            refreshAudienceTimer(&record, segmentDue: segmentTimer(of: record))
             if record.audiences != before || record.timerDueAt != due { try directory.update(record) }
         }
         return page.count < limit ? nil : page.last?.customerID

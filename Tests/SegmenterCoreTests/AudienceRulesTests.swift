@@ -178,6 +178,7 @@ struct AudienceRulesTests {
             try engine.apply(event, partition: 0, in: &customers)
         }
         engine.takeChanges { _ in }
+        let timers = Dictionary(uniqueKeysWithValues: customers.records.map { ($0.customerID, $0.timerDueAt) })
         engine.audiences = try Self.rules()
         var changes: [AudienceChange] = []
         var cursor: String? = nil
@@ -186,6 +187,13 @@ struct AudienceRulesTests {
             engine.takeAudienceChanges { changes.append($0) }
         } while cursor != nil
         #expect(!changes.isEmpty && changes.allSatisfy { $0.cause == .backfill && $0.entered && $0.seq == 1 })
+        let moved = customers.records.filter { record in
+            let segmentDue = record.audiences.sharedTimerDueAt == nil
+                ? record.timerDueAt : record.audiences.segmentTimerDueAt
+            return segmentDue != timers[record.customerID]!
+        }
+        #expect(moved.isEmpty, "the back-fill leaves every segment timer as the stream left it")
+        #expect(customers.records.contains { $0.audiences.sharedTimerDueAt != nil }, "it sets audience timers")
         let members = customers.records.filter { $0.audiences.memberships["big_spenders"]?.isMember == true }
         #expect(changes.filter { $0.audienceID == "big_spenders" }.count == members.count)
         #expect(try engine.backfillAudiences(in: &customers, after: nil, limit: 10_000) == nil)

@@ -28,8 +28,13 @@ struct AudienceBackfill {
         let rules = engine.audiences
         let target = Self.fingerprint(rules)
         let stored = try store.metadata(Self.fingerprintKey)
-        if stored != target, !rules.audiences.isEmpty || stored != nil {
-            try backfill(target: target, engine: &engine, customers: &customers)
+        if stored != target {
+            if rules.audiences.isEmpty {
+                // Nothing to evaluate: stored memberships of removed audiences stay, with their sequence numbers.
+                try store.setMetadata(Self.fingerprintKey, target)
+            } else {
+                try backfill(target: target, engine: &engine, customers: &customers)
+            }
         }
         try countMembers(rules)
     }
