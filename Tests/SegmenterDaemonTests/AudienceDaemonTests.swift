@@ -193,9 +193,13 @@ struct AudienceDaemonTests {
         let data = directory.path + "/data"
         var configuration = try audienceConfiguration(dataDirectory: data, batchSize: 500)
         configuration.http.port = 0
-        let run = try FakePipelineRun(
-            configuration: configuration, sink: FakeOutboxSink(), partitions: [input.messages], maxPerPoll: 300)
-        try run.finish(consumed: input.messages.count, dataDirectory: data)
+        let running = configuration
+        let run = try await onThread {
+            let run = try FakePipelineRun(
+                configuration: running, sink: FakeOutboxSink(), partitions: [input.messages], maxPerPoll: 300)
+            try run.finish(consumed: input.messages.count, dataDirectory: data)
+            return run
+        }
         let status = run.pipeline.status
         let members = try memberships(data)
         // Most frequent category does not age, so a preview now finds exactly the members.
@@ -265,6 +269,14 @@ struct AudienceDaemonTests {
             last[key] = seq
         }
         #expect(broken == 0)
+    }
+}
+
+/// Runs blocking work (waiting for a pipeline, a child process) on a thread of its own, so that an async test does
+/// not hold one of the few threads of Swift's cooperative pool, which the HTTP server it talks to needs too.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 

@@ -64,7 +64,8 @@ struct ConsoleBrowserTests {
         configuration.audiences = try testAudiences()
         configuration.http.port = 0
         let running = try RunningPipeline(configuration)
-        #expect(try waitUntilConsumed(messages.count, dataDirectories: [data]))
+        let total = messages.count
+        #expect(try await onThread { try waitUntilConsumed(total, dataDirectories: [data]) })
         let status = running.pipeline.status
         let app = HTTPServer.make(
             configuration: configuration, status: status, metrics: SegmenterMetrics(status: status),
@@ -89,7 +90,7 @@ struct ConsoleBrowserTests {
             #expect(segments.count == k)
             var dom = ""
             for _ in 0..<5 {
-                dom = try runChromium(browser, ["--dump-dom"], url: url, profile: profile)
+                dom = try await onThread { try runChromium(browser, ["--dump-dom"], url: url, profile: profile) }
                 if dom.contains(#"data-loaded="true""#) { break }
             }
             #expect(dom.contains(#"data-loaded="true""#), "the page loaded the API's answers")
@@ -106,7 +107,9 @@ struct ConsoleBrowserTests {
             try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
             let screenshot = Self.artifacts.appendingPathComponent("console.png")
             try? FileManager.default.removeItem(at: screenshot)
-            _ = try runChromium(browser, ["--screenshot=\(screenshot.path)"], url: url, profile: profile)
+            _ = try await onThread {
+                try runChromium(browser, ["--screenshot=\(screenshot.path)"], url: url, profile: profile)
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
             #expect(size > 20_000, "a screenshot of the console was saved to \(screenshot.path)")
         }
