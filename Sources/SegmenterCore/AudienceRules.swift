@@ -8,6 +8,8 @@ public struct AudienceRules: Sendable {
     public let audiences: [Audience]
     public let traits: [ComputedTrait]
     public let conditions: [AudienceCondition]
+    /// ``ComputedTrait/fingerprint`` of each trait, computed once: it is compared on every event.
+    private let traitFingerprints: [UInt64]
     private let featureNames: [String]
     /// Every `<`/`<=`/`>`/`>=` comparison of a feature or windowed trait, de-duplicated: what ageing can flip.
     private let ageingComparisons: [(operand: AudienceCondition.Operand, comparison: AudienceCondition.Comparison,
@@ -24,6 +26,7 @@ public struct AudienceRules: Sendable {
         audiences = []
         traits = []
         conditions = []
+        traitFingerprints = []
         featureNames = []
         ageingComparisons = []
     }
@@ -69,6 +72,7 @@ public struct AudienceRules: Sendable {
         self.audiences = audiences
         self.traits = traits
         self.conditions = conditions
+        traitFingerprints = traits.map(\.fingerprint)
         featureNames = features.features.map(\.name)
         var comparisons: [(AudienceCondition.Operand, AudienceCondition.Comparison, Double)] = []
         for condition in conditions {
@@ -97,8 +101,8 @@ public struct AudienceRules: Sendable {
 
     /// Folds an applied event into the customer's traits. `time` is the time the event was applied at.
     public func observe(_ event: Event, at time: Int64, into state: inout CustomerAudiences) {
-        for trait in traits where trait.matches(event) {
-            let fingerprint = trait.fingerprint
+        for (index, trait) in traits.enumerated() where trait.matches(event) {
+            let fingerprint = traitFingerprints[index]
             var stored = state.traits[trait.name]
             if stored?.fingerprint != fingerprint {
                 stored = .init(fingerprint: fingerprint, state: TraitState())
@@ -110,13 +114,15 @@ public struct AudienceRules: Sendable {
 
     /// Every trait's value for `record` as of `now`.
     public func traitValues(of record: CustomerRecord, at now: Int64) -> [(name: String, value: TraitValue?)] {
-        traits.map { ($0.name, traitValue($0, record.audiences, at: now)) }
+        traits.indices.map { (traits[$0].name, traitValue($0, record.audiences, at: now)) }
     }
 
-    private func traitValue(_ trait: ComputedTrait, _ state: CustomerAudiences, at now: Int64) -> TraitValue? {
-        let stored = state.traits[trait.name]
-        let current = stored?.fingerprint == trait.fingerprint ? stored!.state : TraitState()
-        return current.value(at: now, trait: trait)
+    private func traitValue(_ index: Int, _ state: CustomerAudiences, at now: Int64) -> TraitValue? {
+        let trait = traits[index]
+        guard let stored = state.traits[trait.name], stored.fingerprint == traitFingerprints[index] else {
+            return TraitState().value(at: now, trait: trait)
+        }
+        return stored.state.value(at: now, trait: trait)
     }
 
     // MARK: membership
@@ -174,7 +180,7 @@ public struct AudienceRules: Sendable {
             switch c.operand {
             case .feature(let i): value = record.state.feature(i, at: time, layout: layout)
             case .trait(let i):
-                guard case .number(let x)? = traitValue(traits[i], record.audiences, at: time) else { return false }
+                guard case .number(let x)? = traitValue(i, record.audiences, at: time) else { return false }
                 value = x
             case .segment: return false
             }
@@ -205,7 +211,7 @@ public struct AudienceRules: Sendable {
 
         init(record: CustomerRecord, rules: AudienceRules, segmentation: Segmentation, at now: Int64) {
             record.state.features(at: now, layout: segmentation.layout, into: &features)
-            traits = rules.traits.map { rules.traitValue($0, record.audiences, at: now) }
+            traits = rules.traits.indices.map { rules.traitValue($0, record.audiences, at: now) }
             segment = record.segmentID.map { ($0, segmentation.name(of: $0)) }
         }
 

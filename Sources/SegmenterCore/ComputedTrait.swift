@@ -85,7 +85,13 @@ public struct ComputedTrait: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    var isWindowed: Bool { windowDays != nil && [.count, .sum, .min, .max].contains(kind) }
+    var isWindowed: Bool {
+        guard windowDays != nil else { return false }
+        switch kind {
+        case .count, .sum, .min, .max: return true
+        case .last, .first, .mostFrequent: return false
+        }
+    }
 
     var bucketMilliseconds: Int64 {
         Int64(((windowDays ?? 1) * 86_400_000 / Double(Self.windowBuckets)).rounded(.up))
