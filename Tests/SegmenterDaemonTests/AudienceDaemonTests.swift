@@ -156,16 +156,10 @@ struct AudienceDaemonTests {
             let input = try stream(customers: 600, events: 6_000, seed: 13, in: directory)
             let data = directory.path + "/data"
             let sink = FakeOutboxSink()
-            let first = try FakePipelineRun(
-                configuration: fakeConfiguration(dataDirectory: data, batchSize: 500), sink: sink,
-                partitions: [input.messages], maxPerPoll: 300)
-            try first.finish(consumed: input.messages.count, dataDirectory: data)
+            try runPipeline(withAudiences: false, input.messages, data, sink)
             #expect(publishedAudienceEvents(sink).isEmpty)
 
-            let second = try FakePipelineRun(
-                configuration: audienceConfiguration(dataDirectory: data, batchSize: 500), sink: sink,
-                partitions: [input.messages], maxPerPoll: 300)
-            try second.finish(consumed: input.messages.count, dataDirectory: data)
+            let second = try runPipeline(withAudiences: true, input.messages, data, sink)
             let backfill = publishedAudienceEvents(sink)
             let members = try memberships(data)
             #expect(backfill.count == members.values.reduce(0, +), "one Entered event per member")
@@ -176,11 +170,36 @@ struct AudienceDaemonTests {
             let customers = try StoreReader(path: DataDirectory.databasePath(in: data)).customerCount()
             #expect(second.pipeline.status.read().audiences.backfillVisited == customers)
 
-            let third = try FakePipelineRun(
-                configuration: audienceConfiguration(dataDirectory: data, batchSize: 500), sink: sink,
-                partitions: [input.messages], maxPerPoll: 300)
-            try third.finish(consumed: input.messages.count, dataDirectory: data)
+            try runPipeline(withAudiences: true, input.messages, data, sink)
             #expect(publishedAudienceEvents(sink) == backfill, "an unchanged configuration back-fills nothing")
+        }
+    }
+
+    @Test("a back-fill interrupted after a committed page resumes after the customer it reached")
+    func backfillResumes() throws {
+        try withTemporaryDirectory { directory in
+            let input = try stream(customers: 400, events: 4_000, seed: 15, in: directory)
+            let data = directory.path + "/data"
+            let sink = FakeOutboxSink()
+            try runPipeline(withAudiences: false, input.messages, data, sink)
+            // As a crash would leave it: the first pages committed, the cursor at the customer they reached.
+            var ids: [String] = []
+            try StoreReader(path: DataDirectory.databasePath(in: data)).forEachCustomer { ids.append($0.customerID) }
+            let reached = ids[ids.count / 2]
+            do {
+                let store = try StateStore(path: DataDirectory.databasePath(in: data))
+                try store.setMetadata(
+                    AudienceBackfill.cursorKey, AudienceBackfill.fingerprint(try testAudiences()) + "\n" + reached)
+            }
+            try runPipeline(withAudiences: true, input.messages, data, sink)
+            let customers = Set(publishedAudienceEvents(sink).compactMap { line in
+                line.firstMatch(of: /"userId":"([^"]*)"/).map { String($0.1) }
+            })
+            #expect(!customers.isEmpty)
+            #expect(customers.allSatisfy { reached.precedesInByteOrder($0) }, "only customers after the cursor")
+            let store = try StateStore(path: DataDirectory.databasePath(in: data))
+            let done = try store.metadata(AudienceBackfill.fingerprintKey)
+            #expect(done == AudienceBackfill.fingerprint(try testAudiences()), "the back-fill finished")
         }
     }
 
@@ -270,6 +289,19 @@ struct AudienceDaemonTests {
         }
         #expect(broken == 0)
     }
+}
+
+/// Runs a pipeline over `messages` to their end, with the test audiences or none, batches of 500.
+@discardableResult
+private func runPipeline(
+    withAudiences: Bool, _ messages: [(key: [UInt8]?, value: [UInt8])], _ data: String, _ sink: FakeOutboxSink
+) throws -> FakePipelineRun {
+    let configuration = withAudiences
+        ? try audienceConfiguration(dataDirectory: data, batchSize: 500)
+        : try fakeConfiguration(dataDirectory: data, batchSize: 500)
+    let run = try FakePipelineRun(configuration: configuration, sink: sink, partitions: [messages], maxPerPoll: 300)
+    try run.finish(consumed: messages.count, dataDirectory: data)
+    return run
 }
 
 /// Runs blocking work (waiting for a pipeline, a child process) on a thread of its own, so that an async test does
