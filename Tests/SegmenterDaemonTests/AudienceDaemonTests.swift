@@ -270,6 +270,23 @@ struct AudienceDaemonTests {
         }
     }
 
+    @Test("with http.token set, a preview and the console need no token (they only read); model commands still do")
+    func previewNeedsNoToken() async throws {
+        try await HTTPAccessTests().withServer(token: "s3cret") { client in
+            let body = ByteBuffer(string: #"{"when": "orders_30d >= 1 or segment == 1"}"#)
+            try await client.execute(uri: "/v1/audiences/preview", method: .post, body: body) { response in
+                #expect(response.status == .ok)
+                let customers = try json(response)["customers"] as? Int ?? 0
+                #expect(customers > 0)
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<title>Segmenter console</title>"))
+            }
+            try await client.execute(uri: "/v1/model/freeze", method: .post) { #expect($0.status == .unauthorized) }
+        }
+    }
+
     /// Per (customer, audience): seq 1, 2, 3, … with Entered on odd and Exited on even numbers.
     private func expectAlternation(_ lines: [String]) {
         var last: [String: Int] = [:]
