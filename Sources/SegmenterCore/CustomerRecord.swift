@@ -15,6 +15,9 @@ public struct CustomerRecord: Sendable, Hashable {
     /// When ageing alone would next move the customer (see ``Segmentation/refreshTimer(_:)``); cleared whenever
     /// the customer changes segment, so the next tick computes it for the new segment.
     public var timerDueAt: Int64?
+    /// Rule-audience memberships and computed traits (see ``AudienceRules``); stored with the record so that they
+    /// change in the same transaction as the events that change them.
+    public var audiences: CustomerAudiences
 
     /// The order due timers fire in: by due time, then by customer id in byte order (records without a timer
     /// last).
@@ -25,9 +28,11 @@ public struct CustomerRecord: Sendable, Hashable {
 
     public init(
         customerID: String, partition: Int32, state: CustomerState, segmentID: Int? = nil,
-        segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0, timerDueAt: Int64? = nil
+        segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0, timerDueAt: Int64? = nil,
+        audiences: CustomerAudiences = .init()
     ) {
         self.timerDueAt = timerDueAt
+        self.audiences = audiences
         self.customerID = customerID
         self.partition = partition
         self.state = state

@@ -154,3 +154,43 @@ extension Segmentation {
             restartedAtFarthest: restartedAtFarthest)
     }
 }
+
+extension Segmentation {
+    /// How far the published assignments are from what a refinement would make of the same customers now: the
+    /// mean squared distance of `records`' current vectors (under the current statistics) to the mean of their
+    /// segment's members — how an analyst who only sees the labels scores them — and the same after Lloyd passes
+    /// from the current centers. Their ratio is 1 when no customer would move; `segmenter replay` reports it.
+    public func partitionQuality(of records: [CustomerRecord], maxPasses: Int = 20) -> PartitionQuality? {
+        let assigned = records.filter { $0.segmentID != nil && $0.eventCount > 0 }
+        guard !assigned.isEmpty, kmeans.isInitialised else { return nil }
+        let vectors = assigned.map { standardisedVector(of: $0) }
+        let dimensions = layout.dimensions
+        var sums: [Int: [Double]] = [:]
+        var counts: [Int: Double] = [:]
+        for (record, vector) in zip(assigned, vectors) {
+            var sum = sums[record.segmentID!] ?? [Double](repeating: 0, count: dimensions)
+            for d in 0..<dimensions { sum[d] += vector[d] }
+            sums[record.segmentID!] = sum
+            counts[record.segmentID!, default: 0] += 1
+        }
+        let means = sums.mapValues { $0 }.reduce(into: [Int: [Double]]()) { result, entry in
+            result[entry.key] = entry.value.map { $0 / counts[entry.key]! }
+        }
+        var published = 0.0
+        for (record, vector) in zip(assigned, vectors) {
+            published += MiniBatchKMeans.squaredDistance(vector, means[record.segmentID!]!)
+        }
+        published /= Double(vectors.count)
+        let refined = Self.lloyd(vectors, from: kmeans.centers.map(\.vector), maxPasses: maxPasses).inertia
+        return PartitionQuality(customers: vectors.count, publishedInertia: published, refinedInertia: refined)
+    }
+}
+
+/// See ``Segmentation/partitionQuality(of:maxPasses:)``.
+public struct PartitionQuality: Sendable, Equatable {
+    public var customers: Int
+    public var publishedInertia: Double
+    public var refinedInertia: Double
+    /// Published inertia over the refinement's: 1.00 means a refinement would move nobody.
+    public var ratio: Double { refinedInertia > 0 ? publishedInertia / refinedInertia : 1 }
+}

@@ -19,9 +19,10 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// #11). Default: true.
     public var firstSegmentAtSessionEnd: Bool
     /// Applied events between two Lloyd refinements of the centers over the customers' current vectors (rounded up
-    /// to whole ticks; the first one runs at the first tick after initialisation); 0 turns refinement off. With
+    /// to whole ticks, and at least as many as there are customers, so that the walk costs at most one customer
+    /// read per event; the first one runs at the first tick after initialisation); 0 turns refinement off. With
     /// refinement on, the centers and the standardiser learn from the customers at each refinement (and the round
-    /// robin), not from every event (the behaviour before issue #11). Default: 25,000.
+    /// robin), not from every event (the behaviour before issue #11). Default: 10,000.
     public var refineEvery: Int
     /// Most customers' vectors one refinement runs over (a seeded reservoir sample of all customers).
     /// Default: 100,000.
@@ -41,7 +42,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
-        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 25_000,
+        eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 10_000,
         refineSample: Int = 100_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true
     ) {
         self.firstSegmentAtSessionEnd = firstSegmentAtSessionEnd

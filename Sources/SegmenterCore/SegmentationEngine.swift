@@ -21,11 +21,14 @@ public struct SegmentationEngine: Sendable {
         /// Applied events since the last refinement (set to the interval when the model initialises, so that the
         /// first tick after it refines).
         public var appliedSinceRefinement = 0
+        /// Customers the last refinement walked: refinements are at least this many applied events apart, so a
+        /// refinement's walk costs at most one customer read per applied event however big the store grows.
+        public var customersAtRefinement = 0
 
         public init() {}
 
         private enum CodingKeys: String, CodingKey {
-            case appliedSinceTick, reevaluationBudget, cursor, touched, appliedSinceRefinement
+            case appliedSinceTick, reevaluationBudget, cursor, touched, appliedSinceRefinement, customersAtRefinement
         }
 
         /// Progress stored before refinement existed decodes with no refinement owed.
@@ -36,6 +39,7 @@ public struct SegmentationEngine: Sendable {
             cursor = try c.decodeIfPresent(String.self, forKey: .cursor)
             touched = try c.decode(Set<String>.self, forKey: .touched)
             appliedSinceRefinement = try c.decodeIfPresent(Int.self, forKey: .appliedSinceRefinement) ?? 0
+            customersAtRefinement = try c.decodeIfPresent(Int.self, forKey: .customersAtRefinement) ?? 0
         }
     }
 
@@ -49,10 +53,13 @@ public struct SegmentationEngine: Sendable {
     }
 
     public var segmentation: Segmentation
+    /// Rule audiences and computed traits, evaluated where customers change (see `SegmentationEngine+Audiences`).
+    public var audiences = AudienceRules.none
     public private(set) var progress: Progress
     /// What the last refinement did (not persisted: it is for status and reports).
     public private(set) var lastRefinement: Segmentation.RefinementReport?
     private var changes: [SegmentChange] = []
+    var audienceChanges: [AudienceChange] = []
     private var counters = Counters()
 
     public init(segmentation: Segmentation, progress: Progress = .init()) {
@@ -62,8 +69,9 @@ public struct SegmentationEngine: Sendable {
 
     public var tickEvents: Int { segmentation.configuration.tickEvents }
 
-    /// True when the changes produced since the last ``takeChanges(_:)`` are not empty.
-    public var hasChanges: Bool { !changes.isEmpty }
+    /// True when the changes produced since the last ``takeChanges(_:)`` (or audience changes since the last
+    /// ``takeAudienceChanges(_:)``) are not empty.
+    public var hasChanges: Bool { !changes.isEmpty || !audienceChanges.isEmpty }
 
     /// Hands every change produced since the last call to `body`, in order, and forgets them.
     public mutating func takeChanges(_ body: (SegmentChange) throws -> Void) rethrows {
@@ -89,7 +97,9 @@ public struct SegmentationEngine: Sendable {
             make: { segmentation.newRecord(customerID: event.customerID, partition: partition) }
         ) { record in
             record.partition = partition
-            return segmentation.apply(event, to: &record)
+            let outcome = segmentation.apply(event, to: &record)
+            if case .applied = outcome { observeAudiences(event, &record) }
+            return outcome
         }
         guard case .applied(let change, let initialised) = outcome else { return false }
         progress.touched.insert(event.customerID)
@@ -119,7 +129,8 @@ public struct SegmentationEngine: Sendable {
         progress.appliedSinceRefinement += progress.appliedSinceTick
         progress.appliedSinceTick = 0
         let every = segmentation.configuration.refineEvery
-        if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen, progress.appliedSinceRefinement >= every {
+        if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen,
+           progress.appliedSinceRefinement >= max(every, progress.customersAtRefinement) {
             progress.appliedSinceRefinement = 0
             try refine(in: &directory)
         }
@@ -128,7 +139,7 @@ public struct SegmentationEngine: Sendable {
         for id in progress.touched.sorted(by: { $0.precedesInByteOrder($1) }) {
             guard var record = try directory.record(id) else { continue }
             let due = record.timerDueAt
-            segmentation.refreshTimer(&record)
+            refreshTimers(&record)
             if record.timerDueAt != due { try directory.update(record) }
         }
         progress.touched.removeAll(keepingCapacity: true)
@@ -157,6 +168,7 @@ public struct SegmentationEngine: Sendable {
             guard page.count == 2_000 else { break }
             cursor = page.last?.customerID
         }
+        progress.customersAtRefinement = seen
         guard let report = segmentation.refine(raw: sample, maxPasses: segmentation.configuration.refinePasses)
         else { return }
         lastRefinement = report
@@ -168,6 +180,7 @@ public struct SegmentationEngine: Sendable {
             guard var record = try directory.record(id),
                   let change = segmentation.reevaluate(&record, cause: .model, learn: false)
             else { continue }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(id)
             changes.append(change)
@@ -187,6 +200,7 @@ public struct SegmentationEngine: Sendable {
         // A customer with no segment yet is waiting for their first session to end: their timer decides.
         for var record in due where record.segmentID != nil {
             guard let change = segmentation.reevaluate(&record, learn: true) else { continue }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(record.customerID)
             changes.append(change)
@@ -205,6 +219,7 @@ public struct SegmentationEngine: Sendable {
             if let change = segmentation.reevaluate(&record, cause: cause, learn: false) {
                 changes.append(change)
             }
+            evaluateAudiences(&record, cause: .timer)
             try directory.update(record)
             progress.touched.insert(record.customerID)
         }

@@ -15,7 +15,8 @@ struct HTTPAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             return tooLarge("has \(length) bytes")
         }
-        if let token, request.method != .get, request.method != .head,
+        // A preview only reads, so the console can ask for one without the operator's token.
+        if let token, request.method != .get, request.method != .head, request.uri.path != "/v1/audiences/preview",
            !Self.matches(request.headers[.authorization], token: token)
         {
             var response = HTTPServer.json(.unauthorized, [
@@ -30,7 +31,9 @@ struct HTTPAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             return HTTPServer.json(.notFound, [
                 "error": "there is no \(request.method) \(request.uri.path); the API serves GET /metrics, /healthz, "
-                    + "/readyz, /v1/customers/{id}, /v1/segments, /v1/model, POST /v1/model/freeze, "
+                    + "/readyz, /v1/customers/{id}, /v1/segments, /v1/model, /v1/audiences, "
+                    + "POST /v1/audiences/preview, "
+                    + "/v1/model/freeze, "
                     + "/v1/model/unfreeze, /v1/model/retrain, /v1/model/rollback/{version}, PUT /v1/segments/{id}",
             ])
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {

@@ -8,7 +8,7 @@ struct Migration: Sendable {
     let sql: String
 
     /// Every migration of the schema, oldest first.
-    static let all: [Migration] = [v1Initial]
+    static let all: [Migration] = [v1Initial, audiencesMembership]
 
     /// Key in `metadata` that holds the name of the last applied migration, for people looking at the file.
     static let schemaVersionKey = "schema_version"
@@ -82,6 +82,13 @@ struct Migration: Sendable {
                 value TEXT NOT NULL
             ) WITHOUT ROWID;
             """
+    )
+
+    /// Rule audiences (issue 16): each customer's memberships, their Entered/Exited sequence numbers and computed
+    /// traits, an opaque blob written in the same upsert as the rest of the row (NULL for customers without any).
+    private static let audiencesMembership = Migration(
+        name: "audiences_membership",
+        sql: "ALTER TABLE customers ADD COLUMN audiences BLOB;"
     )
 
     /// Applies the migrations of `list` that `connection` has not recorded yet, in one transaction, and returns

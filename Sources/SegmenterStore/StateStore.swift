@@ -151,12 +151,12 @@ public final class StateStore {
     private func upsertCustomers(_ customers: [StoredCustomer]) throws {
         try connection.runForEach(
             """
-            INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(customer_id) DO UPDATE SET
                 partition = excluded.partition, state = excluded.state, segment_id = excluded.segment_id,
                 segment_since = excluded.segment_since, transition_seq = excluded.transition_seq,
                 event_count = excluded.event_count, last_event_at = excluded.last_event_at,
-                timer_due_at = excluded.timer_due_at
+                timer_due_at = excluded.timer_due_at, audiences = excluded.audiences
             """,
             customers
         ) { upsert, customer in
@@ -169,6 +169,7 @@ public final class StateStore {
             try upsert.bind(7, customer.eventCount)
             try upsert.bind(8, customer.lastEventAt)
             try upsert.bind(9, customer.timerDueAt)
+            if let audiences = customer.audiences { try upsert.bind(10, audiences) } else { try upsert.bindNull(10) }
         }
     }
 

@@ -18,6 +18,9 @@ public struct StoredCustomer: Sendable, Equatable {
     public var lastEventAt: Int64
     /// The earliest time at which ageing alone could change the assignment; `nil` when none can.
     public var timerDueAt: Int64?
+    /// The daemon's serialized rule-audience state (memberships, sequence numbers, traits); opaque to the store,
+    /// `nil` when the customer has none.
+    public var audiences: [UInt8]?
 
     public init(
         customerID: String,
@@ -28,7 +31,8 @@ public struct StoredCustomer: Sendable, Equatable {
         transitionSeq: Int64 = 0,
         eventCount: Int64,
         lastEventAt: Int64,
-        timerDueAt: Int64? = nil
+        timerDueAt: Int64? = nil,
+        audiences: [UInt8]? = nil
     ) {
         self.customerID = customerID
         self.partition = partition
@@ -39,6 +43,7 @@ public struct StoredCustomer: Sendable, Equatable {
         self.eventCount = eventCount
         self.lastEventAt = lastEventAt
         self.timerDueAt = timerDueAt
+        self.audiences = audiences
     }
 }
 
@@ -46,7 +51,7 @@ extension StoredCustomer {
     /// The column list every customer query selects, in the order `init(row:)` reads.
     static let columns = """
         customer_id, partition, state, segment_id, segment_since, transition_seq, event_count, last_event_at, \
-        timer_due_at
+        timer_due_at, audiences
         """
 
     init(row: SQLiteStatement) {
@@ -59,7 +64,8 @@ extension StoredCustomer {
             transitionSeq: row.int64(5),
             eventCount: row.int64(6),
             lastEventAt: row.int64(7),
-            timerDueAt: row.optionalInt64(8)
+            timerDueAt: row.optionalInt64(8),
+            audiences: row.isNull(9) ? nil : row.blob(9)
         )
     }
 }

@@ -36,6 +36,15 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Write every segment change, in order, as NDJSON to this file.")
     var changesOut: String?
 
+    @Option(name: .long, help: """
+        Write every Audience Entered / Exited event (the audiences section), in order, as NDJSON to this file: \
+        the messages the daemon publishes to kafka.topics.audiences.
+        """)
+    var audienceChangesOut: String?
+
+    @Option(name: .long, help: "Days within which a move A → B → A counts as a flap in the report.")
+    var flapWindowDays = 7.0
+
     @Flag(name: .long, help: "Decode all events first and report core-only and decoding throughput separately.")
     var benchmark = false
 
@@ -45,12 +54,21 @@ struct ReplayCommand: ParsableCommand {
         if let inputFormat { overrides["input.format"] = inputFormat.rawValue }
         let configuration = try SegmenterConfiguration.load(path: config, overrides: overrides)
         let changes = try changesOut.map { try OutputFile(path: $0, option: "--changes-out") }
+        let audienceChanges = try audienceChangesOut.map {
+            try OutputFile(path: $0, option: "--audience-changes-out")
+        }
+        var options = Replay.Options(
+            input: input, segmentation: configuration.segmentation,
+            maxMessageBytes: configuration.kafka.maxMessageBytes, preDecode: benchmark)
+        options.audiences = configuration.audiences
+        options.flapWindowDays = flapWindowDays
         let replay = Replay(
-            options: .init(input: input, segmentation: configuration.segmentation,
-                           maxMessageBytes: configuration.kafka.maxMessageBytes, preDecode: benchmark),
+            options: options,
             onChange: { change in try changes?.write(change.jsonLine(emittedAt: change.at) + "\n") })
+        replay.onAudienceChange = { change in try audienceChanges?.write(change.jsonLine() + "\n") }
         let summary = try replay.run()
         try changes?.close()
+        try audienceChanges?.close()
         try writeOutputs(replay)
         report(summary, replay)
     }
@@ -89,7 +107,9 @@ struct ReplayCommand: ParsableCommand {
         var out = ""
         out += "lines \(summary.lines), applied \(summary.applied), duplicates \(summary.duplicates), "
         if summary.skipped > 0 { out += "not behaviour (identify, alias, group) \(summary.skipped), " }
-        out += "invalid \(summary.invalid), customers \(replay.customers.count), changes \(summary.changes)\n"
+        out += "invalid \(summary.invalid), customers \(replay.customers.count), changes \(summary.changes)"
+        if !replay.engine.audiences.audiences.isEmpty { out += ", audience changes \(summary.audienceChanges)" }
+        out += "\n"
         if summary.invalid > 0 {
             let reasons = summary.invalidByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             out += "invalid by reason: \(reasons.joined(separator: ", "))\n"
@@ -99,6 +119,13 @@ struct ReplayCommand: ParsableCommand {
         }
         if replay.segmentation.kmeans.isInitialised {
             out += "\n" + SegmentTable.render(segmentation: replay.segmentation, sizes: sizes) + "\n\n"
+            out += String(format: "changes per 1,000 events %.1f, per customer %.2f; flaps (A → B → A within %g days) %d\n",
+                          Double(summary.changes) * 1_000 / Double(max(summary.applied, 1)),
+                          Double(summary.changes) / Double(max(replay.customers.count, 1)), flapWindowDays, summary.flaps)
+            if let quality = replay.segmentation.partitionQuality(of: replay.customers) {
+                out += String(format: "inertia of the published segments %.3f, after a refinement pass %.3f: %.3f×\n\n",
+                              quality.publishedInertia, quality.refinedInertia, quality.ratio)
+            }
         } else {
             out += "\nno model: fewer than k = \(replay.segmentation.configuration.kmeans.k) valid events\n\n"
         }

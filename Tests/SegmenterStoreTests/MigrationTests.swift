@@ -14,7 +14,7 @@ struct MigrationTests {
                 firstAppliedAt = try store.connection.withStatement(
                     "SELECT applied_at FROM migrations WHERE name = 'v1_initial'"
                 ) { try $0.step() ? $0.int64(0) : -1 }
-                #expect(try store.metadata(Migration.schemaVersionKey) == "v1_initial")
+                #expect(try store.metadata(Migration.schemaVersionKey) == "audiences_membership")
             }
             let reopened = try SQLiteConnection(path: path, readOnly: false)
             #expect(try Migration.apply(to: reopened).isEmpty)
@@ -23,8 +23,8 @@ struct MigrationTests {
                 while try select.step() { rows.append((select.text(0), select.int64(1))) }
                 return rows
             }
-            #expect(rows.map(\.0) == ["v1_initial"])
-            #expect(rows.map(\.1) == [firstAppliedAt])
+            #expect(rows.map(\.0) == ["v1_initial", "audiences_membership"])
+            #expect(rows.map(\.1) == [firstAppliedAt, firstAppliedAt])
         }
     }
 
@@ -34,9 +34,32 @@ struct MigrationTests {
             let path = directory.appendingPathComponent("plain.sqlite").path
             let connection = try SQLiteConnection(path: path, readOnly: false)
             let v2 = Migration(name: "v2_test", sql: "CREATE TABLE extra (x INTEGER)")
-            #expect(try Migration.apply(Migration.all, to: connection) == ["v1_initial"])
+            #expect(try Migration.apply(Migration.all, to: connection) == ["v1_initial", "audiences_membership"])
             #expect(try Migration.apply(Migration.all + [v2], to: connection) == ["v2_test"])
             #expect(try Migration.apply(Migration.all + [v2], to: connection).isEmpty)
+        }
+    }
+
+    @Test("a file written before audiences gains the audiences column, its customers read back with none")
+    func audiencesColumnAddedToAnOldFile() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("old.sqlite").path
+            do {
+                let connection = try SQLiteConnection(path: path, readOnly: false)
+                #expect(try Migration.apply(Array(Migration.all.prefix(1)), to: connection) == ["v1_initial"])
+                try connection.exec("""
+                    INSERT INTO customers (customer_id, partition, state, transition_seq, event_count, last_event_at)
+                    VALUES ('c-1', 0, x'01', 0, 1, 5)
+                    """)
+            }
+            let store = try StateStore(path: path)
+            #expect(try store.customer("c-1")?.audiences == nil)
+            var customer = try #require(try store.customer("c-1"))
+            customer.audiences = [1, 2, 3]
+            var batch = StoreBatch()
+            batch.customers = [customer]
+            try store.commit(batch)
+            #expect(try store.customer("c-1")?.audiences == [1, 2, 3])
         }
     }
 

@@ -11,6 +11,10 @@ public final class Replay {
         public var maxMessageBytes: Int
         /// Decode every line first and time the core separately (benchmark mode).
         public var preDecode: Bool
+        /// Rule audiences and computed traits (the `audiences` and `traits` sections). Default: none.
+        public var audiences = AudienceRules.none
+        /// A → B → A within this many days of event time counts as a flap. Default: 7.
+        public var flapWindowDays = 7.0
 
         public init(input: String, segmentation: SegmentationConfiguration, maxMessageBytes: Int = 65_536,
                     preDecode: Bool = false) {
@@ -36,6 +40,9 @@ public final class Replay {
         public var invalidByReason: [String: Int] = [:]
         public var firstBadLines: [BadLine] = []
         public var changes = 0
+        /// Changes A → B → A within ``Options/flapWindowDays``.
+        public var flaps = 0
+        public var audienceChanges = 0
         /// Wall-clock seconds for the whole run (reading, decoding, core).
         public var seconds = 0.0
         /// In pre-decode mode: seconds spent decoding, and in the core alone.
@@ -45,8 +52,11 @@ public final class Replay {
 
     public private(set) var engine: SegmentationEngine
     private var directory = InMemoryCustomers()
+    private lazy var flapCounter = FlapCounter(windowDays: options.flapWindowDays)
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
+    /// Receives every Audience Entered / Exited event in order (to write `--audience-changes-out`).
+    public var onAudienceChange: (AudienceChange) throws -> Void = { _ in }
 
     public var segmentation: Segmentation { engine.segmentation }
     /// Customers in first-seen order.
@@ -56,6 +66,7 @@ public final class Replay {
     public init(options: Options, onChange: @escaping (SegmentChange) throws -> Void = { _ in }) {
         self.options = options
         engine = SegmentationEngine(segmentation: Segmentation(configuration: options.segmentation))
+        engine.audiences = options.audiences
         self.onChange = onChange
     }
 
@@ -129,7 +140,13 @@ public final class Replay {
         guard engine.hasChanges else { return }
         try engine.takeChanges { change in
             summary.changes += 1
+            flapCounter.observe(change)
+            summary.flaps = flapCounter.flaps
             try onChange(change)
+        }
+        try engine.takeAudienceChanges { change in
+            summary.audienceChanges += 1
+            try onAudienceChange(change)
         }
     }
 }

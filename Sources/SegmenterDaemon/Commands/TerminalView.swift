@@ -64,6 +64,13 @@ public struct TerminalView: Service {
             let padded = String(name.prefix(26)) + String(repeating: " ", count: max(0, 26 - name.count))
             out += String(format: "%3d ", id) + padded + String(format: " %8lld  ", size) + bar + "\n"
         }
+        if !s.audiences.sizes.isEmpty {
+            out += "\naudience                         customers\n"
+            for id in s.audiences.sizes.keys.sorted() {
+                let padded = String(id.prefix(30)) + String(repeating: " ", count: max(0, 30 - id.count))
+                out += "    " + padded + String(format: " %8lld\n", s.audiences.sizes[id] ?? 0)
+            }
+        }
         out += "\nlatest changes\n"
         for change in s.recentChanges.suffix(8).reversed() {
             out += "  \(change.customerID): \(change.from ?? "—") → \(change.to)  (\(change.cause))\n"

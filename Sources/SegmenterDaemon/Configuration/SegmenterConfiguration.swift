@@ -19,6 +19,8 @@ public struct SegmenterConfiguration: Sendable {
         public var changesTopic = "segment-changes"
         /// Default: `segmenter-dlq`.
         public var deadLetterTopic = "segmenter-dlq"
+        /// Audience Entered / Exited events (Segment `track` calls, key = customer id). Default: `audience-changes`.
+        public var audiencesTopic = "audience-changes"
         /// Messages larger than this go to the dead-letter topic. Default: 65,536.
         public var maxMessageBytes = 65_536
         /// Any librdkafka property, passed through unchanged (TLS, SASL, tuning). Default: none.
@@ -72,6 +74,8 @@ public struct SegmenterConfiguration: Sendable {
     public var store = Store()
     public var segmentation = SegmentationConfiguration()
     public var http = HTTP()
+    /// The `traits` and `audiences` sections, compiled against the features. Default: none.
+    public var audiences = AudienceRules.none
 
     public init() {}
 
@@ -124,7 +128,7 @@ public struct SegmenterConfiguration: Sendable {
     }
 
     static func read(_ root: ConfigReader) -> SegmenterConfiguration {
-        root.rejectUnknownKeys(["kafka", "input", "store", "model", "features", "http"])
+        root.rejectUnknownKeys(["kafka", "input", "store", "model", "features", "http", "traits", "audiences"])
         var c = SegmenterConfiguration()
         let kafka = root.section("kafka")
         kafka.rejectUnknownKeys([
@@ -140,12 +144,14 @@ public struct SegmenterConfiguration: Sendable {
             "max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
         c.kafka.properties = kafka.stringMap("properties")
         let topics = kafka.section("topics")
-        topics.rejectUnknownKeys(["events", "changes", "dead_letters"])
+        topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences"])
         c.kafka.eventTopics = topics.stringList("events") ?? c.kafka.eventTopics
         c.kafka.changesTopic = topics.string("changes", default: c.kafka.changesTopic)
         c.kafka.deadLetterTopic = topics.string("dead_letters", default: c.kafka.deadLetterTopic)
+        c.kafka.audiencesTopic = topics.string("audiences", default: c.kafka.audiencesTopic)
         for (name, value) in [("events", c.kafka.eventTopics.joined()), ("changes", c.kafka.changesTopic),
-                              ("dead_letters", c.kafka.deadLetterTopic)] where value.isEmpty {
+                              ("dead_letters", c.kafka.deadLetterTopic), ("audiences", c.kafka.audiencesTopic)]
+        where value.isEmpty {
             topics.report("kafka.topics.\(name): is empty; name a Kafka topic")
         }
 
@@ -168,6 +174,11 @@ public struct SegmenterConfiguration: Sendable {
         input.rejectUnknownKeys(["format"])
         let formats = Dictionary(uniqueKeysWithValues: InputFormat.allCases.map { ($0.rawValue, $0) })
         c.segmentation.inputFormat = input.choice("format", default: .native, formats)
+        if c.segmentation.features.problems().isEmpty {
+            c.audiences = AudienceConfigurationReader.read(
+                traits: root.list("traits"), audiences: root.list("audiences"), features: c.segmentation.features,
+                report: root.report)
+        }
 
         let http = root.section("http")
         http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag", "token", "allow_unauthenticated",

@@ -16,6 +16,10 @@ public enum HTTPServer {
         if let commands {
             ModelRoutes.add(to: router, maxBodyBytes: configuration.http.maxBodyBytes, submit: commands)
         }
+        AudienceRoutes.add(
+            to: router, rules: configuration.audiences, status: status, queries: queries,
+            maxBodyBytes: configuration.http.maxBodyBytes)
+        ConsoleRoutes.add(to: router, status: status, rules: configuration.audiences, queries: queries)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -28,6 +28,50 @@ public final class QueryService: @unchecked Sendable {
         var partition: Int32
         var features: [String: Double]
         var transitions: [TransitionView]
+        /// The rule audiences the customer is in, in configuration order.
+        var audiences: [AudienceRef]
+        var traits: [String: TraitView]
+    }
+
+    public struct AudienceRef: Codable, Sendable {
+        var id: String
+        var name: String
+    }
+
+    /// A computed trait's value: a number, a text, or null when the customer has none.
+    public struct TraitView: Codable, Sendable {
+        var value: TraitValue?
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() {
+                value = nil
+            } else if let number = try? container.decode(Double.self) {
+                value = .number(number)
+            } else {
+                value = .text(try container.decode(String.self))
+            }
+        }
+
+        init(_ value: TraitValue?) { self.value = value }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch value {
+            case .number(let x)?: try container.encode(x)
+            case .text(let s)?: try container.encode(s)
+            case nil: try container.encodeNil()
+            }
+        }
+    }
+
+    /// What `POST /v1/audiences/preview` answers: how many stored customers the condition holds for now, out of
+    /// how many, and a sample of their ids (the first in id order).
+    public struct PreviewView: Codable, Sendable {
+        var when: String
+        var size: Int64
+        var customers: Int64
+        var sample: [String]
     }
 
     public struct SegmentView: Codable, Sendable {
@@ -65,13 +109,15 @@ public final class QueryService: @unchecked Sendable {
 
     private let path: String
     private let configuration: SegmentationConfiguration
+    private let audiences: AudienceRules
     /// Guarded by `lock`: the reader is not thread-safe and requests arrive on several threads.
     private var connection = Connection()
     private let lock = NSLock()
 
-    public init(dataDirectory: String, configuration: SegmentationConfiguration) {
+    public init(dataDirectory: String, configuration: SegmentationConfiguration, audiences: AudienceRules = .none) {
         path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(DataDirectory.databaseFileName).path
         self.configuration = configuration
+        self.audiences = audiences
     }
 
     /// Runs `body` with an open reader and the current model (reloaded when the stored model changed).
@@ -114,7 +160,29 @@ public final class QueryService: @unchecked Sendable {
                 customerID: stored.customerID, segment: ref(stored.segmentID),
                 since: stored.segmentSince.map(RFC3339.format), eventCount: stored.eventCount,
                 lastEventAt: RFC3339.format(stored.lastEventAt), partition: stored.partition,
-                features: features, transitions: history)
+                features: features, transitions: history,
+                audiences: audiences.audiences.filter { record.audiences.memberships[$0.id]?.isMember == true }
+                    .map { AudienceRef(id: $0.id, name: $0.name) },
+                traits: Dictionary(
+                    audiences.traitValues(of: record, at: segmentation.watermark).map {
+                        ($0.name, TraitView($0.value))
+                    },
+                    uniquingKeysWith: { $1 }))
+        }
+    }
+
+    /// Evaluates `condition` over every stored customer as of the stored watermark, changing nothing.
+    public func preview(_ condition: AudienceCondition, sampleSize: Int = 20) throws -> PreviewView {
+        try withStore { reader, segmentation, _ in
+            var view = PreviewView(when: condition.text, size: 0, customers: 0, sample: [])
+            try reader.forEachCustomer { stored in
+                view.customers += 1
+                let record = try CustomerRecord(stored: stored, layout: segmentation.layout)
+                guard audiences.matches(condition, record, segmentation: segmentation) else { return }
+                view.size += 1
+                if view.sample.count < sampleSize { view.sample.append(stored.customerID) }
+            }
+            return view
         }
     }
 

@@ -26,6 +26,8 @@ public final class SegmenterMetrics: Sendable {
         var segmentGauges: [String: Gauge] = [:]
         var cpuSeconds: Double = 0
         var reevaluated: Int64 = 0
+        var audienceGauges: [String: Gauge] = [:]
+        var audienceChanges: [AudienceStatus.ChangeKey: Int64] = [:]
     }
 
     /// Every dead-letter reason, from the decoder's stable code set (so a new code cannot be missed here).
@@ -100,6 +102,7 @@ public final class SegmenterMetrics: Sendable {
             }
             updateLag(current, &seen)
             updateSegments(current, &seen)
+            updateAudiences(current.audiences, &seen)
             gauge("segmenter_outbox_pending", "Changes and dead letters committed but not yet delivered")
                 .set(Double(current.outboxPending))
             gauge("segmenter_model_version", "Version of the model in use").set(Double(current.modelVersion))
@@ -190,6 +193,26 @@ public final class SegmenterMetrics: Sendable {
             registry.unregisterGauge(gauge)
             seen.segmentGauges.removeValue(forKey: key)
         }
+    }
+
+    private func updateAudiences(_ audiences: AudienceStatus, _ seen: inout Seen) {
+        for (id, size) in audiences.sizes {
+            let gauge = seen.audienceGauges[id] ?? registry.makeGauge(
+                name: "segmenter_audience_customers", labels: [("audience", id)],
+                help: "Customers currently in each rule audience")
+            seen.audienceGauges[id] = gauge
+            gauge.set(Double(size))
+        }
+        advance(
+            "segmenter_audience_changes_total", help: "Audience Entered and Exited events, by audience",
+            totals: audiences.changes, seen: &seen.audienceChanges
+        ) { [("audience", $0.audience), ("event", $0.entered ? "entered" : "exited")] }
+        gauge("segmenter_audience_backfill_running", "1 while audiences are back-filled over stored customers")
+            .set(audiences.backfillRunning ? 1.0 : 0.0)
+        gauge("segmenter_audience_backfill_customers", "Stored customers the audience back-fill has visited")
+            .set(Double(audiences.backfillVisited))
+        gauge("segmenter_audience_backfill_target_customers", "Stored customers the audience back-fill walks over")
+            .set(Double(audiences.backfillTotal))
     }
 
     /// Standard process metrics from /proc (Linux).

@@ -8,6 +8,6 @@ extension CustomerRecord {
             customerID: stored.customerID, partition: stored.partition,
             state: try CustomerState(encoded: stored.state, layout: layout), segmentID: stored.segmentID,
             segmentSince: stored.segmentSince, transitionSeq: stored.transitionSeq, eventCount: stored.eventCount,
-            timerDueAt: stored.timerDueAt)
+            timerDueAt: stored.timerDueAt, audiences: try CustomerAudiences(encoded: stored.audiences))
     }
 }

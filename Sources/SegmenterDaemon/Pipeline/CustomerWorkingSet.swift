@@ -97,7 +97,8 @@ struct CustomerWorkingSet: CustomerDirectory {
             batch.customers.append(StoredCustomer(
                 customerID: record.customerID, partition: record.partition, state: record.state.encoded(layout: layout),
                 segmentID: record.segmentID, segmentSince: record.segmentSince, transitionSeq: record.transitionSeq,
-                eventCount: record.eventCount, lastEventAt: record.state.lastEventAt, timerDueAt: record.timerDueAt))
+                eventCount: record.eventCount, lastEventAt: record.state.lastEventAt, timerDueAt: record.timerDueAt,
+                audiences: record.audiences.encoded()))
         }
         dirty.removeAll(keepingCapacity: true)
         evictedDirty.removeAll(keepingCapacity: true)

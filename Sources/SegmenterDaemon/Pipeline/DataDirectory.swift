@@ -52,7 +52,9 @@ public final class DataDirectory {
                         + "--data-dir and a new kafka.group_id, or restore the file from a backup")
             }
         }
-        return SegmentationEngine(segmentation: segmentation, progress: progress)
+        var engine = SegmentationEngine(segmentation: segmentation, progress: progress)
+        engine.audiences = configuration.audiences
+        return engine
     }
 
     static func encode(_ progress: SegmentationEngine.Progress) -> String {

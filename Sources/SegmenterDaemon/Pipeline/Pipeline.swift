@@ -59,6 +59,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         var sizes: [Int: Int64] = [:]
         var recent: [PipelineStatus.RecentChange] = []
         var kafkaErrors: [KafkaError.Code: Int64] = [:]
+        var audiences = AudienceCounts()
     }
 
     /// A daemon on the configured Kafka cluster and data directory.
@@ -140,6 +141,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// reports a fatal error). Returning normally means everything was committed and flushed.
     public func run() throws {
         try sink.waitForBrokers(timeout: .seconds(10))
+        try AudienceBackfill(store: store, topic: configuration.kafka.audiencesTopic, status: status, logger: logger)
+            .run(engine: &engine, customers: &customers)
         try source.subscribe(topics: configuration.kafka.eventTopics)
         try outbox.publish(from: store, to: sink)
         status.update { $0.started = true }
@@ -249,6 +252,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 cause: change.cause.rawValue, at: change.at))
             if counters.recent.count > 20 { counters.recent.removeFirst(counters.recent.count - 20) }
         }
+        engine.takeAudienceChanges { change in
+            batch.outbox.append(.audienceChange(
+                change, topic: configuration.kafka.audiencesTopic,
+                partition: customers.peek(change.customerID)?.partition ?? 0, createdAt: now))
+            counters.audiences.count(change)
+        }
     }
 
     /// A Kafka error from the consumer or producer (on this thread): counted by code; the log line is written by
@@ -348,7 +357,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             s.frozen = frozen
             s.reevaluatedTotal += engineCounts.reevaluated
             s.reevaluationPasses += engineCounts.reevaluationPasses
-            s.recentChanges = snapshot.recent
+            // The latest changes stay until newer ones replace them (a batch without changes keeps the list).
+            s.recentChanges = Array((s.recentChanges + snapshot.recent).suffix(20))
+            s.audiences.fold(snapshot.audiences)
             s.eventToChangeSecondsSamples.append(contentsOf: latencies)
             if let commitSeconds {
                 s.batches += 1

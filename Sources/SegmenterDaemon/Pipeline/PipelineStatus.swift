@@ -55,6 +55,8 @@ public struct PipelineStatus: Sendable {
     public var batches: Int64 = 0
     public var lastBatchCommitSeconds: Double = 0
     public var recentChanges: [RecentChange] = []
+    /// Rule audiences: sizes, changes and back-fill progress.
+    public var audiences = AudienceStatus()
     /// Observations since the last read, drained by the metrics exporter.
     public var commitSecondsSamples: [Double] = []
     public var eventToChangeSecondsSamples: [Double] = []

@@ -15,7 +15,8 @@ public enum DaemonServices {
                 configuration: configuration, status: pipeline.status,
                 metrics: SegmenterMetrics(status: pipeline.status, readyMaxLag: configuration.http.readyMaxLag),
                 queries: QueryService(
-                    dataDirectory: configuration.store.dataDirectory, configuration: configuration.segmentation),
+                    dataDirectory: configuration.store.dataDirectory, configuration: configuration.segmentation,
+                    audiences: configuration.audiences),
                 logger: logger, commands: { try await pipeline.perform($0) })
             services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
