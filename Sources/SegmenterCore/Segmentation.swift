@@ -346,7 +346,9 @@ public struct Segmentation: Sendable {
     }
 
     mutating func refreshNames() {
-        names = SegmentNamer.names(centers: kmeans.centers, spec: configuration.features, overrides: nameOverrides)
+        names = SegmentNamer.names(
+            centers: kmeans.centers, spec: configuration.features, overrides: nameOverrides,
+            profiles: Dictionary(uniqueKeysWithValues: kmeans.centers.map { ($0.id, standardizer.invert($0.vector)) }))
         let lapseFeatures = configuration.features.features.indices.filter {
             if case .lapsed = configuration.features.features[$0].kind { return true }
             return false
