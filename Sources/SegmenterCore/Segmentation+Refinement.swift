@@ -47,12 +47,13 @@ extension Segmentation {
         var restarted = false
         if restarts > 0 {
             let subsample = Array(vectors.prefix(Self.restartSubsample))
-            var best = Self.lloyd(subsample, from: current, maxPasses: maxPasses).inertia
+            let trialPasses = min(maxPasses, 10)
+            var best = Self.lloyd(subsample, from: current, maxPasses: trialPasses).inertia
             var seeding = MiniBatchKMeans(configuration: configuration.kmeans, dimensions: layout.dimensions)
             seeding.rng = SplitMix64(seed: configuration.kmeans.seed &+ UInt64(bitPattern: version) &* 0x9E37)
             for _ in 0..<restarts {
                 seeding.initialise(from: subsample)
-                let trial = Self.lloyd(subsample, from: seeding.centers.map(\.vector), maxPasses: maxPasses)
+                let trial = Self.lloyd(subsample, from: seeding.centers.map(\.vector), maxPasses: trialPasses)
                 // A restart must be clearly better: swapping centers renumbers segments.
                 if trial.inertia < best * 0.99 {
                     best = trial.inertia
@@ -102,46 +103,74 @@ extension Segmentation {
     }
 
     static func lloyd(_ vectors: [[Double]], from start: [[Double]], maxPasses: Int) -> LloydResult {
-        let k = start.count
         let dimensions = start.first?.count ?? 0
-        var centers = start
-        var labels = [Int](repeating: -1, count: vectors.count)
-        var distances = [Double](repeating: 0, count: vectors.count)
+        var flat = [Double]()
+        flat.reserveCapacity(vectors.count * dimensions)
+        for vector in vectors { flat.append(contentsOf: vector) }
+        return lloyd(flat: flat, count: vectors.count, dimensions: dimensions, from: start, maxPasses: maxPasses)
+    }
+
+    /// Lloyd over `count` vectors laid out one after another in `flat` (the hot loop of every refinement, kept on
+    /// contiguous buffers).
+    static func lloyd(flat: [Double], count n: Int, dimensions: Int, from start: [[Double]], maxPasses: Int)
+        -> LloydResult
+    {
+        let k = start.count
+        var centers = [Double]()
+        centers.reserveCapacity(k * dimensions)
+        for center in start { centers.append(contentsOf: center) }
+        var labels = [Int](repeating: -1, count: n)
+        var distances = [Double](repeating: 0, count: n)
         var counts = [Double](repeating: 0, count: k)
+        var sums = [Double](repeating: 0, count: k * dimensions)
         var restartedAtFarthest: Set<Int> = []
         var before = 0.0
         var inertia = 0.0
         var passes = 0
         while passes < maxPasses {
             passes += 1
-            var changed = false
+            var moved = 0
             var total = 0.0
-            for (i, vector) in vectors.enumerated() {
-                var best = 0
-                var bestDistance = Double.infinity
-                for j in 0..<k {
-                    let d = MiniBatchKMeans.squaredDistance(vector, centers[j])
-                    if d < bestDistance { bestDistance = d; best = j }
+            flat.withUnsafeBufferPointer { x in
+                centers.withUnsafeBufferPointer { c in
+                    for i in 0..<n {
+                        let row = i * dimensions
+                        var best = 0
+                        var bestDistance = Double.infinity
+                        for j in 0..<k {
+                            let column = j * dimensions
+                            var d = 0.0
+                            for e in 0..<dimensions {
+                                let delta = x[row + e] - c[column + e]
+                                d += delta * delta
+                            }
+                            if d < bestDistance { bestDistance = d; best = j }
+                        }
+                        if labels[i] != best { labels[i] = best; moved += 1 }
+                        distances[i] = bestDistance
+                        total += bestDistance
+                    }
                 }
-                if labels[i] != best { labels[i] = best; changed = true }
-                distances[i] = bestDistance
-                total += bestDistance
             }
-            inertia = total / Double(max(vectors.count, 1))
+            inertia = total / Double(max(n, 1))
             if passes == 1 { before = inertia }
-            var sums = [Double](repeating: 0, count: k * dimensions)
-            counts = [Double](repeating: 0, count: k)
-            for (i, vector) in vectors.enumerated() {
-                let j = labels[i]
-                counts[j] += 1
-                for d in 0..<dimensions { sums[j * dimensions + d] += vector[d] }
+            for j in 0..<(k * dimensions) { sums[j] = 0 }
+            for j in 0..<k { counts[j] = 0 }
+            flat.withUnsafeBufferPointer { x in
+                for i in 0..<n {
+                    let j = labels[i]
+                    counts[j] += 1
+                    for e in 0..<dimensions { sums[j * dimensions + e] += x[i * dimensions + e] }
+                }
             }
+            // Converged when fewer than one vector in a thousand changed center (and no center died).
+            var changed = moved * 1_000 > n
             for j in 0..<k {
                 if counts[j] > 0 {
-                    centers[j] = (0..<dimensions).map { sums[j * dimensions + $0] / counts[j] }
+                    for e in 0..<dimensions { centers[j * dimensions + e] = sums[j * dimensions + e] / counts[j] }
                 } else if let far = distances.indices.max(by: { distances[$0] < distances[$1] }) {
                     // A dead center: restart it at the vector farthest from its own center.
-                    centers[j] = vectors[far]
+                    for e in 0..<dimensions { centers[j * dimensions + e] = flat[far * dimensions + e] }
                     distances[far] = 0
                     restartedAtFarthest.insert(j)
                     changed = true
@@ -150,8 +179,8 @@ extension Segmentation {
             if !changed { break }
         }
         return LloydResult(
-            centers: centers, counts: counts, inertiaBefore: before, inertia: inertia, passes: passes,
-            restartedAtFarthest: restartedAtFarthest)
+            centers: (0..<k).map { Array(centers[($0 * dimensions)..<(($0 + 1) * dimensions)]) }, counts: counts,
+            inertiaBefore: before, inertia: inertia, passes: passes, restartedAtFarthest: restartedAtFarthest)
     }
 }
 
