@@ -123,6 +123,12 @@ final class SQLiteConnection {
         }
     }
 
+    /// The rowid of the last row this connection inserted.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE (0 for an `INSERT OR IGNORE` that was ignored).
+    var changes: Int32 { sqlite3_changes(handle) }
+
     /// Reads a pragma's single value as text, e.g. `pragma("journal_mode")`.
     func pragma(_ name: String) throws -> String? {
         try withStatement("PRAGMA \(name)") { statement in

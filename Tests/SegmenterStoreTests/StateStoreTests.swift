@@ -133,6 +133,64 @@ struct StateStoreTests {
         }
     }
 
+    @Test("commit returns each outbox message's row id, nil for one ignored as a repeat, as the store has them")
+    func commitReturnsOutboxIDs() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.outbox = [sampleOutbox("a:1"), sampleOutbox("b:1"), sampleOutbox("a:1"), sampleOutbox("c:1")]
+            let first = try store.commit(batch)
+            #expect(first.count == 4)
+            #expect(first[2] == nil, "the repeated event id was not inserted")
+            let rows = try store.pendingOutbox(limit: 10)
+            #expect(first.compactMap { $0 } == rows.map(\.id))
+            #expect(rows.map(\.message.eventID) == ["a:1", "b:1", "c:1"])
+            batch.outbox = [sampleOutbox("c:1"), sampleOutbox("d:1")]
+            let second = try store.commit(batch)
+            #expect(second[0] == nil)
+            let last = try store.pendingOutbox(limit: 10).last?.id
+            #expect(second[1] == last)
+            #expect((second[1] ?? 0) > (first[3] ?? .max))
+        }
+    }
+
+    @Test("customers(ids:) finds exactly the stored ones among more ids than one query takes, in the order asked")
+    func customersByManyIDs() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.customers = (0..<700).filter { $0 % 3 != 0 }.map { sampleCustomer("c-\($0)") }
+            try store.commit(batch)
+            let asked = (0..<700).reversed().map { "c-\($0)" }
+            let found = try store.customers(ids: asked)
+            #expect(found.map(\.customerID) == asked.filter { Int($0.dropFirst(2))! % 3 != 0 })
+            #expect(found.first == sampleCustomer("c-698"))
+            #expect(try store.customers(ids: []).isEmpty)
+        }
+    }
+
+    @Test("reads see the last committed batch, not one in progress, and the batch as soon as it committed")
+    func readsSeeCommittedBatches() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.customers = [sampleCustomer("alice", eventCount: 1)]
+            try store.commit(batch)
+            batch.customers = [sampleCustomer("alice", eventCount: 2), sampleCustomer("bob")]
+            batch.offsets = [TopicPartitionKey(topic: "events", partition: 0): 9]
+            var seenDuring: [StoredCustomer?] = []
+            store.beforeCommit = {
+                seenDuring = [try store.customer("alice"), try store.customer("bob")]
+                #expect(try store.offsets().isEmpty)
+            }
+            try store.commit(batch)
+            store.beforeCommit = nil
+            #expect(seenDuring == [sampleCustomer("alice", eventCount: 1), nil])
+            #expect(try store.customers(ids: ["alice", "bob"]) == batch.customers)
+            #expect(try store.offsets() == batch.offsets)
+        }
+    }
+
     @Test("a batch deletes exactly the given outbox rows, and ids are never reused after the outbox empties")
     func deleteOutboxRemovesExactlyThose() throws {
         try withTemporaryDirectory { directory in
