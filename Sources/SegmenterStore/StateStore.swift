@@ -15,6 +15,8 @@ public final class StateStore {
 
     let connection: SQLiteConnection
     private let queries: StoreQueries
+    /// Transitions kept per customer (``StoreOptions/transitionHistory``).
+    private let transitionHistory: Int
     /// The read-only connection behind the customer and offset reads.
     private let reader: SQLiteConnection
     private let readQueries: StoreQueries
@@ -36,6 +38,7 @@ public final class StateStore {
                 path: path
             )
         }
+        transitionHistory = options.transitionHistory
         connection = try SQLiteConnection(path: path, readOnly: false, options: options)
         queries = StoreQueries(connection: connection)
         _ = try Migration.apply(to: connection)
@@ -151,6 +154,7 @@ public final class StateStore {
             try upsertCustomers(batch.customers)
             let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)
+            try trimTransitions(batch.transitions)
             if let model = batch.model { try saveModel(model) }
             if let snapshot = batch.modelSnapshot { try insertSnapshot(snapshot) }
             try upsertOffsets(batch.offsets)
@@ -229,6 +233,17 @@ public final class StateStore {
             try insert.bind(4, Int64(transition.toSegment))
             try insert.bind(5, transition.at)
             try insert.bind(6, transition.cause)
+        }
+    }
+
+    /// Deletes what falls out of each customer's kept history with this batch's transitions.
+    private func trimTransitions(_ transitions: [Transition]) throws {
+        let history = Int64(transitionHistory)
+        try connection.runForEach(
+            "DELETE FROM transitions WHERE customer_id = ? AND seq <= ?", transitions.lazy.filter { $0.seq > history }
+        ) { delete, transition in
+            try delete.bind(1, transition.customerID)
+            try delete.bind(2, transition.seq - history)
         }
     }
 

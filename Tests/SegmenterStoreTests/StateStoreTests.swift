@@ -191,6 +191,24 @@ struct StateStoreTests {
         }
     }
 
+    @Test("each customer keeps its last transitionHistory transitions, whatever batches they came in")
+    func transitionHistoryIsBounded() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory), options: StoreOptions(transitionHistory: 3))
+            func transition(_ customer: String, _ seq: Int64) -> Transition {
+                Transition(customerID: customer, seq: seq, fromSegment: nil, toSegment: 1, at: seq, cause: "event")
+            }
+            var batch = StoreBatch()
+            batch.transitions = (1...5).map { transition("a", $0) } + [transition("b", 1)]
+            try store.commit(batch)
+            batch.transitions = [transition("a", 6), transition("b", 2)]
+            try store.commit(batch)
+            let reader = try StoreReader(path: store.path)
+            #expect(try reader.transitions(customerID: "a", limit: 10).map(\.seq) == [6, 5, 4])
+            #expect(try reader.transitions(customerID: "b", limit: 10).map(\.seq) == [2, 1])
+        }
+    }
+
     @Test("a batch deletes exactly the given outbox rows, and ids are never reused after the outbox empties")
     func deleteOutboxRemovesExactlyThose() throws {
         try withTemporaryDirectory { directory in

@@ -114,7 +114,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     ) throws {
         let dataDirectory = try DataDirectory(
             configuration.store.dataDirectory,
-            options: StoreOptions(synchronous: configuration.store.synchronousFull ? .full : .normal))
+            options: StoreOptions(
+                synchronous: configuration.store.synchronousFull ? .full : .normal,
+                transitionHistory: configuration.store.transitionHistory))
         let errors = KafkaErrorLog(logger: logger)
         let kafka = configuration.kafka
         var producerProperties = kafka.properties
