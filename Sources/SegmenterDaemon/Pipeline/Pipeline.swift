@@ -78,6 +78,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         var reported = false
     }
 
+    /// While the previous batch is still being committed, a due batch keeps growing, up to this many times
+    /// `store.batch_size`, instead of waiting for it: under load, batches grow until the committer keeps up, and
+    /// fewer, larger transactions rewrite fewer database pages per event. (What the engine emits does not depend
+    /// on where batches end.)
+    static let batchGrowthWhileCommitting = 4
+
     /// A decoded message of the current poll.
     private struct StagedMessage {
         enum Content {
@@ -200,17 +206,20 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             "kafka.group_id": "\(configuration.kafka.groupID)",
         ])
         let interval = Duration.milliseconds(configuration.store.batchIntervalMilliseconds)
+        let batchSize = configuration.store.batchSize
         while !stopRequested {
             var timeout = batchStarted.map { max(.zero, $0 + interval - .now) } ?? .milliseconds(100)
-            // A batch in flight is finished (Kafka commit, status) soon after it committed, even on a quiet topic.
-            if committer.inFlight { timeout = min(timeout, .milliseconds(10)) }
-            try source.poll(max: max(1, configuration.store.batchSize - batchMessages), timeout: timeout) {
+            // A batch in flight is finished (Kafka commit, status) soon after it committed, even on a quiet topic;
+            // a batch that waits for it does not spin.
+            if committer.inFlight { timeout = max(.milliseconds(1), min(timeout, .milliseconds(10))) }
+            let limit = committer.isDone ? batchSize : batchSize * Self.batchGrowthWhileCommitting
+            try source.poll(max: max(1, limit - batchMessages), timeout: timeout) {
                 stage($0)
             }
             try applyStaged()
             if let fatal { throw fatal }
             let due = batchStarted.map { ContinuousClock.now - $0 >= interval } ?? false
-            if batchMessages >= configuration.store.batchSize || due {
+            if batchMessages >= batchSize || due, committer.isDone || batchMessages >= limit {
                 try commitBatch()
             }
             if committer.isDone { try finishCommit() }
