@@ -43,6 +43,9 @@ final class SQLiteConnection {
     }
 
     private func configureWriter(_ options: StoreOptions) throws {
+        // Takes effect only on a new file (before its first table): the outbox's pages, freed as deliveries are
+        // confirmed, can then be handed back to the file system at shutdown (`StateStore.checkpoint()`).
+        try exec("PRAGMA auto_vacuum = INCREMENTAL")
         let mode = try withStatement("PRAGMA journal_mode = WAL") { statement in
             try statement.step() ? statement.text(0) : ""
         }

@@ -133,9 +133,11 @@ public final class StateStore {
 
     // MARK: writes
 
-    /// Folds the write-ahead log back into the database file and truncates it (at clean shutdown, so the data
-    /// directory holds one compact file).
+    /// Returns free pages to the file system (in a file created with incremental auto-vacuum: outbox rows come and
+    /// go, and their pages would otherwise keep the file at its largest), then folds the write-ahead log back into
+    /// the database file and truncates it (at clean shutdown, so the data directory holds one compact file).
     public func checkpoint() throws {
+        try connection.exec("PRAGMA incremental_vacuum")
         try connection.exec("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 

@@ -209,6 +209,28 @@ struct StateStoreTests {
         }
     }
 
+    @Test("after many outbox rows came and went, a checkpoint gives their pages back and the file shrinks")
+    func checkpointReturnsFreePages() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.outbox = (0..<2_000).map { i in
+                OutboxMessage(eventID: "c\(i):1", customerID: "c\(i)", partition: 0, topic: "segment-changes",
+                              key: nil, payload: Array(repeating: 7, count: 1_000), createdAt: 0)
+            }
+            let ids = try store.commit(batch)
+            try store.checkpoint()
+            let full = try FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int ?? 0
+            batch.outbox = []
+            batch.deleteOutboxIDs = ids.compactMap { $0 }
+            try store.commit(batch)
+            try store.checkpoint()
+            let emptied = try FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int ?? 0
+            #expect(full > 2_000_000)
+            #expect(emptied < full / 4, "\(emptied) bytes after deleting, \(full) before")
+        }
+    }
+
     @Test("a batch deletes exactly the given outbox rows, and ids are never reused after the outbox empties")
     func deleteOutboxRemovesExactlyThose() throws {
         try withTemporaryDirectory { directory in
