@@ -72,6 +72,11 @@ public final class StateStore {
         try readQueries.customers(afterID: afterID, limit: limit)
     }
 
+    /// The ids of ``customers(afterID:limit:)``, read from the primary-key index alone.
+    public func customerIDs(afterID: String?, limit: Int) throws -> [String] {
+        try readQueries.customerIDs(afterID: afterID, limit: limit)
+    }
+
     /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive):
     /// pages through due timers without skipping or repeating any.
     public func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws

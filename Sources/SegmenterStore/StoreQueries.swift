@@ -77,6 +77,21 @@ struct StoreQueries {
         }
     }
 
+    /// The ids of ``customers(afterID:limit:)``, in `customer_id` order.
+    func customerIDs(afterID: String?, limit: Int) throws -> [String] {
+        let limit = try checkedLimit(limit)
+        return try connection.withStatement(
+            "SELECT customer_id FROM customers WHERE customer_id > ? ORDER BY customer_id LIMIT ?"
+        ) { select in
+            // Every id is greater than the empty string: one statement for the first page and the others.
+            try select.bind(1, afterID ?? "")
+            try select.bind(2, limit)
+            var ids: [String] = []
+            while try select.step() { ids.append(select.text(0)) }
+            return ids
+        }
+    }
+
     /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive).
     func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer] {
         let limit = try checkedLimit(limit)

@@ -307,7 +307,7 @@ struct StateStoreTests {
         }
     }
 
-    @Test("customers(afterID:limit:) pages through every customer in customer_id order")
+    @Test("customers(afterID:limit:) and customerIDs page through every customer in customer_id order")
     func pagesInIDOrder() throws {
         try withTemporaryDirectory { directory in
             let store = try StateStore(path: databasePath(in: directory))
@@ -318,6 +318,10 @@ struct StateStoreTests {
             #expect(try store.customers(afterID: "b", limit: 2).map(\.customerID) == ["c", "d"])
             #expect(try store.customers(afterID: "d", limit: 2).map(\.customerID) == ["e"])
             #expect(throws: StoreError.self) { try store.customers(afterID: nil, limit: 0) }
+            for after in [nil, "a", "b", "c", "d", "e"] as [String?] {
+                #expect(try store.customerIDs(afterID: after, limit: 2)
+                    == store.customers(afterID: after, limit: 2).map(\.customerID), "ids alone page the same way")
+            }
         }
     }
 

@@ -97,12 +97,23 @@ struct CustomerWorkingSet: CustomerDirectory {
 
     mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord] {
         guard limit > 0 else { return [] }
-        let stored = try store.customers(afterID: after, limit: limit)
-        var records = try stored.map { try peek($0.customerID) ?? CustomerRecord(stored: $0, layout: layout) }
+        // Ids first (the primary-key index alone), then only the rows not in memory: the re-evaluation passes walk
+        // every customer, and reading each one's state from SQLite when the cache holds it was wasted work.
+        let storedIDs = try store.customerIDs(afterID: after, limit: limit)
+        var found = storedIDs.map(peek)
+        if found.contains(where: { $0 == nil }) {
+            let missing = zip(storedIDs, found).compactMap { $1 == nil ? $0 : nil }
+            var loaded: [String: CustomerRecord] = [:]
+            for row in try store.customers(ids: missing) {
+                loaded[row.customerID] = try CustomerRecord(stored: row, layout: layout)
+            }
+            for index in found.indices where found[index] == nil { found[index] = loaded[storedIDs[index]] }
+        }
+        var records = found.compactMap { $0 }
         // The batch being committed may already be in the store's page, or not yet.
-        let storedIDs = committingNewcomers.isEmpty ? [] : Set(stored.map(\.customerID))
+        let inPage = committingNewcomers.isEmpty ? [] : Set(storedIDs)
         let fresh = newcomers.union(committingNewcomers).filter { id in
-            (after.map { $0.precedesInByteOrder(id) } ?? true) && !storedIDs.contains(id)
+            (after.map { $0.precedesInByteOrder(id) } ?? true) && !inPage.contains(id)
         }
         guard !fresh.isEmpty else { return records }
         records += fresh.compactMap(peek)

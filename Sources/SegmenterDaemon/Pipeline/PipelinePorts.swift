@@ -62,6 +62,8 @@ public protocol PipelineStore: AnyObject {
     /// The stored customers among `ids`, with one query per few hundred ids.
     func customers(ids: some Sequence<String>) throws -> [StoredCustomer]
     func customers(afterID: String?, limit: Int) throws -> [StoredCustomer]
+    /// The ids of ``customers(afterID:limit:)``, without reading the rows.
+    func customerIDs(afterID: String?, limit: Int) throws -> [String]
     func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer]
     func pendingOutbox(limit: Int, afterID: Int64?) throws -> [OutboxRow]
     func outboxRows(ids: [Int64]) throws -> [OutboxRow]
