@@ -46,7 +46,10 @@ public struct LRUCache<Key: Hashable, Value> {
 
     /// The value for `key` without changing recency.
     public func peek(_ key: Key) -> Value? {
-        slots[key].flatMap { nodes[$0].value }
+        // Not `slots[key].flatMap { nodes[$0].value }`: that copied the whole node (key included) per call, which
+        // showed in profiles of the daemon's re-evaluation passes.
+        guard let slot = slots[key] else { return nil }
+        return nodes[slot].value
     }
 
     public func contains(_ key: Key) -> Bool { slots[key] != nil }

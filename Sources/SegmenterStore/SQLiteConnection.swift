@@ -43,6 +43,9 @@ final class SQLiteConnection {
     }
 
     private func configureWriter(_ options: StoreOptions) throws {
+        // Takes effect only on a new file (before its first table): the outbox's pages, freed as deliveries are
+        // confirmed, can then be handed back to the file system at shutdown (`StateStore.checkpoint()`).
+        try exec("PRAGMA auto_vacuum = INCREMENTAL")
         let mode = try withStatement("PRAGMA journal_mode = WAL") { statement in
             try statement.step() ? statement.text(0) : ""
         }
@@ -122,6 +125,12 @@ final class SQLiteConnection {
             throw error
         }
     }
+
+    /// The rowid of the last row this connection inserted.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE (0 for an `INSERT OR IGNORE` that was ignored).
+    var changes: Int32 { sqlite3_changes(handle) }
 
     /// Reads a pragma's single value as text, e.g. `pragma("journal_mode")`.
     func pragma(_ name: String) throws -> String? {

@@ -4,14 +4,22 @@ import Foundation
 /// offsets, all changed together by `commit(_:)` in one transaction (DESIGN §1). Everything it stores beyond its
 /// own columns is an opaque blob the daemon serializes.
 ///
-/// Threading: a `StateStore` is not `Sendable`; use it from one thread (or one task) at a time. Only one
-/// `StateStore` may be open per file; queries from elsewhere go through `StoreReader`.
+/// Threading: a `StateStore` is not `Sendable`. Its writes (`commit(_:)`, the outbox reads that publishing needs, the
+/// model) run on one connection, its customer and offset reads on a second, read-only one, so that the daemon can
+/// commit a batch on one thread while it reads for the next batch on another: use each side from one thread at a
+/// time. The read side sees the last committed batch, never one in progress. Only one `StateStore` may be open
+/// per file; queries from elsewhere go through `StoreReader`.
 public final class StateStore {
     /// The database file.
     public var path: String { connection.path }
 
     let connection: SQLiteConnection
     private let queries: StoreQueries
+    /// Transitions kept per customer (``StoreOptions/transitionHistory``).
+    private let transitionHistory: Int
+    /// The read-only connection behind the customer and offset reads.
+    private let reader: SQLiteConnection
+    private let readQueries: StoreQueries
     /// Runs inside the transaction of `commit(_:)` just before COMMIT; tests use it to look at the store while a
     /// batch is open and to make a batch fail after all its rows were written.
     var beforeCommit: (() throws -> Void)?
@@ -30,32 +38,43 @@ public final class StateStore {
                 path: path
             )
         }
+        transitionHistory = options.transitionHistory
         connection = try SQLiteConnection(path: path, readOnly: false, options: options)
         queries = StoreQueries(connection: connection)
         _ = try Migration.apply(to: connection)
+        reader = try SQLiteConnection(path: path, readOnly: true, options: options)
+        readQueries = StoreQueries(connection: reader)
     }
 
     // MARK: reads
 
     public func metadata(_ key: String) throws -> String? { try queries.metadata(key) }
 
-    public func offsets() throws -> [TopicPartitionKey: Int64] { try queries.offsets() }
+    public func offsets() throws -> [TopicPartitionKey: Int64] { try readQueries.offsets() }
 
-    public func customer(_ id: String) throws -> StoredCustomer? { try queries.customer(id) }
+    public func customer(_ id: String) throws -> StoredCustomer? { try readQueries.customer(id) }
 
-    /// The stored customers among `ids`, in the order of `ids`; ids with no row are left out.
+    /// The stored customers among `ids`, in the order of `ids`; ids with no row are left out. One query per
+    /// ``StoreQueries/idsPerQuery`` ids, not one per id: the daemon loads a poll's customers with it.
     public func customers(ids: some Sequence<String>) throws -> [StoredCustomer] {
-        var found: [StoredCustomer] = []
-        for id in ids {
-            if let customer = try queries.customer(id) { found.append(customer) }
+        let wanted = Array(ids)
+        var byID: [String: StoredCustomer] = [:]
+        for start in stride(from: 0, to: wanted.count, by: StoreQueries.idsPerQuery) {
+            let chunk = wanted[start..<min(start + StoreQueries.idsPerQuery, wanted.count)]
+            for customer in try readQueries.customers(ids: chunk) { byID[customer.customerID] = customer }
         }
-        return found
+        return wanted.compactMap { byID[$0] }
     }
 
     /// Up to `limit` customers with `customer_id` after `afterID` (from the first when `nil`), in `customer_id`
     /// order: pass the last id of one page to get the next.
     public func customers(afterID: String?, limit: Int) throws -> [StoredCustomer] {
-        try queries.customers(afterID: afterID, limit: limit)
+        try readQueries.customers(afterID: afterID, limit: limit)
+    }
+
+    /// The ids of ``customers(afterID:limit:)``, read from the primary-key index alone.
+    public func customerIDs(afterID: String?, limit: Int) throws -> [String] {
+        try readQueries.customerIDs(afterID: afterID, limit: limit)
     }
 
     /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive):
@@ -63,10 +82,10 @@ public final class StateStore {
     public func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws
         -> [StoredCustomer]
     {
-        try queries.customersDue(through: time, after: after, limit: limit)
+        try readQueries.customersDue(through: time, after: after, limit: limit)
     }
 
-    public func customerCount() throws -> Int64 { try queries.customerCount() }
+    public func customerCount() throws -> Int64 { try readQueries.customerCount() }
 
     public func model() throws -> StoredModel? { try queries.model() }
 
@@ -115,13 +134,15 @@ public final class StateStore {
         return rows
     }
 
-    public func outboxCount() throws -> Int64 { try queries.outboxCount() }
+    public func outboxCount() throws -> Int64 { try readQueries.outboxCount() }
 
     // MARK: writes
 
-    /// Folds the write-ahead log back into the database file and truncates it (at clean shutdown, so the data
-    /// directory holds one compact file).
+    /// Returns free pages to the file system (in a file created with incremental auto-vacuum: outbox rows come and
+    /// go, and their pages would otherwise keep the file at its largest), then folds the write-ahead log back into
+    /// the database file and truncates it (at clean shutdown, so the data directory holds one compact file).
     public func checkpoint() throws {
+        try connection.exec("PRAGMA incremental_vacuum")
         try connection.exec("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
@@ -132,11 +153,15 @@ public final class StateStore {
     /// Writes the whole batch in one transaction: customers, outbox messages, transitions, the model and its
     /// snapshot, offsets and metadata. If any of it fails, none of it is visible afterwards and the error is
     /// thrown; the store stays usable.
-    public func commit(_ batch: StoreBatch) throws {
+    /// - Returns: the outbox row id of each of `batch.outbox`, in order; nil for a message ignored because its
+    ///   `eventID` was already there. The caller can publish from its own copy of the batch without reading it back.
+    @discardableResult
+    public func commit(_ batch: StoreBatch) throws -> [Int64?] {
         try connection.transaction {
             try upsertCustomers(batch.customers)
-            try insertOutbox(batch.outbox)
+            let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)
+            try trimTransitions(batch.transitions)
             if let model = batch.model { try saveModel(model) }
             if let snapshot = batch.modelSnapshot { try insertSnapshot(snapshot) }
             try upsertOffsets(batch.offsets)
@@ -145,6 +170,7 @@ public final class StateStore {
             }
             for (key, value) in batch.metadata { try upsertMetadata(key, value) }
             try beforeCommit?()
+            return outboxIDs
         }
     }
 
@@ -173,27 +199,35 @@ public final class StateStore {
         }
     }
 
-    private func insertOutbox(_ messages: [OutboxMessage]) throws {
-        try connection.runForEach(
+    private func insertOutbox(_ messages: [OutboxMessage]) throws -> [Int64?] {
+        guard !messages.isEmpty else { return [] }
+        var ids: [Int64?] = []
+        ids.reserveCapacity(messages.count)
+        try connection.withStatement(
             """
             INSERT OR IGNORE INTO outbox (event_id, customer_id, partition, topic, key, payload, headers, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            messages
-        ) { insert, message in
-            try insert.bind(1, message.eventID)
-            try insert.bind(2, message.customerID)
-            try insert.bind(3, Int64(message.partition))
-            try insert.bind(4, message.topic)
-            if let key = message.key { try insert.bind(5, key) } else { try insert.bindNull(5) }
-            try insert.bind(6, message.payload)
-            if let headers = OutboxMessage.encodeHeaders(message.headers) {
-                try insert.bind(7, headers)
-            } else {
-                try insert.bindNull(7)
+            """
+        ) { insert in
+            for message in messages {
+                try insert.bind(1, message.eventID)
+                try insert.bind(2, message.customerID)
+                try insert.bind(3, Int64(message.partition))
+                try insert.bind(4, message.topic)
+                if let key = message.key { try insert.bind(5, key) } else { try insert.bindNull(5) }
+                try insert.bind(6, message.payload)
+                if let headers = OutboxMessage.encodeHeaders(message.headers) {
+                    try insert.bind(7, headers)
+                } else {
+                    try insert.bindNull(7)
+                }
+                try insert.bind(8, message.createdAt)
+                try insert.run()
+                ids.append(connection.changes == 1 ? connection.lastInsertRowID : nil)
+                insert.rewind()
             }
-            try insert.bind(8, message.createdAt)
         }
+        return ids
     }
 
     private func insertTransitions(_ transitions: [Transition]) throws {
@@ -207,6 +241,17 @@ public final class StateStore {
             try insert.bind(4, Int64(transition.toSegment))
             try insert.bind(5, transition.at)
             try insert.bind(6, transition.cause)
+        }
+    }
+
+    /// Deletes what falls out of each customer's kept history with this batch's transitions.
+    private func trimTransitions(_ transitions: [Transition]) throws {
+        let history = Int64(transitionHistory)
+        try connection.runForEach(
+            "DELETE FROM transitions WHERE customer_id = ? AND seq <= ?", transitions.lazy.filter { $0.seq > history }
+        ) { delete, transition in
+            try delete.bind(1, transition.customerID)
+            try delete.bind(2, transition.seq - history)
         }
     }
 

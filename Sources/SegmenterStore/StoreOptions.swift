@@ -21,18 +21,24 @@ public struct StoreOptions: Sendable, Equatable {
     /// Bytes of the database file read through memory mapping instead of `pread` (`PRAGMA mmap_size`).
     /// Default: 256 MiB.
     public var memoryMapBytes: Int64
+    /// Transitions kept per customer, newest first: the batch that stores a customer's transition number `n`
+    /// deletes those up to `n − transitionHistory`, so the history (shown by `GET /v1/customers/{id}`) stays
+    /// bounded however often a customer moves. Default: 20.
+    public var transitionHistory: Int
 
     public init(
         synchronous: Synchronous = .normal,
         busyTimeoutMilliseconds: Int32 = 5000,
         walAutoCheckpointPages: Int32 = 10_000,
         pageCacheKiB: Int32 = 65_536,
-        memoryMapBytes: Int64 = 268_435_456
+        memoryMapBytes: Int64 = 268_435_456,
+        transitionHistory: Int = 20
     ) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.walAutoCheckpointPages = walAutoCheckpointPages
         self.pageCacheKiB = pageCacheKiB
         self.memoryMapBytes = memoryMapBytes
+        self.transitionHistory = max(1, transitionHistory)
     }
 }

@@ -40,6 +40,27 @@ struct StoreQueries {
         }
     }
 
+    /// Ids one ``customers(ids:)`` query takes: its statement has this many placeholders, the unused ones bound to
+    /// NULL, so one cached statement serves every chunk.
+    static let idsPerQuery = 256
+
+    /// The stored customers among `ids` (at most ``idsPerQuery``), in no particular order.
+    func customers(ids: ArraySlice<String>) throws -> [StoredCustomer] {
+        precondition(ids.count <= Self.idsPerQuery, "at most \(Self.idsPerQuery) ids per query")
+        guard !ids.isEmpty else { return [] }
+        return try collect(Self.customersByIDs) { select in
+            var index: Int32 = 1
+            for id in ids {
+                try select.bind(index, id)
+                index += 1
+            }
+            while index <= Int32(Self.idsPerQuery) {
+                try select.bindNull(index)
+                index += 1
+            }
+        }
+    }
+
     /// Customers with `customer_id` greater than `afterID` (all when `nil`), in `customer_id` order.
     func customers(afterID: String?, limit: Int) throws -> [StoredCustomer] {
         let limit = try checkedLimit(limit)
@@ -53,6 +74,21 @@ struct StoreQueries {
         ) { select in
             try select.bind(1, afterID)
             try select.bind(2, limit)
+        }
+    }
+
+    /// The ids of ``customers(afterID:limit:)``, in `customer_id` order.
+    func customerIDs(afterID: String?, limit: Int) throws -> [String] {
+        let limit = try checkedLimit(limit)
+        return try connection.withStatement(
+            "SELECT customer_id FROM customers WHERE customer_id > ? ORDER BY customer_id LIMIT ?"
+        ) { select in
+            // Every id is greater than the empty string: one statement for the first page and the others.
+            try select.bind(1, afterID ?? "")
+            try select.bind(2, limit)
+            var ids: [String] = []
+            while try select.step() { ids.append(select.text(0)) }
+            return ids
         }
     }
 
@@ -115,6 +151,8 @@ struct StoreQueries {
     // Built once: the statement cache is keyed by SQL text, and interpolating it on every lookup would cost a
     // string allocation per call on the daemon's hot path.
     private static let customerByID = "SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id = ?"
+    private static let customersByIDs = "SELECT \(StoredCustomer.columns) FROM customers WHERE customer_id IN ("
+        + Array(repeating: "?", count: idsPerQuery).joined(separator: ", ") + ")"
 
     private func collect(_ sql: String, bind: (SQLiteStatement) throws -> Void) throws -> [StoredCustomer] {
         try connection.withStatement(sql) { select in

@@ -199,6 +199,51 @@ struct OutboxPublisherTests {
         }
     }
 
+    @Test("a committed batch is produced from memory with its insert's row ids; while rows wait, from the store")
+    func committedRowsAreProducedFromMemory() throws {
+        try withTemporaryDirectory { directory in
+            let store = try storeWithRows(2, in: directory)
+            let sink = FakeOutboxSink()
+            var publisher = OutboxPublisher(logger: .init(label: "test"))
+            #expect(publisher.behind, "a new publisher has not looked at the store yet")
+            try publisher.publish(from: store, to: sink)
+            #expect(!publisher.behind)
+            func message(_ id: String, _ payload: String) -> OutboxMessage {
+                OutboxMessage(eventID: id, customerID: id, partition: 0, topic: "segment-changes", key: nil,
+                              payload: Array(payload.utf8), headers: [], createdAt: 0)
+            }
+            var batch = StoreBatch()
+            batch.outbox = [message("m:1", "stored"), message("c0:1", "repeat")]
+            let ids = try store.commit(batch)
+            // The payload handed over differs from the stored one only to show which of the two was produced.
+            try publisher.publish(
+                committed: [message("m:1", "memory"), message("c0:1", "repeat")], ids: ids, triggers: [7, nil],
+                to: sink, store: store)
+            #expect(ids.count == 2 && ids[1] == nil)
+            #expect(tokens(sink) == [1, 2, 3], "the repeat of row 1 is not produced again")
+            #expect(sink.produced.last?.value == Array("memory".utf8))
+            #expect(publisher.inFlight[3] == .some(7), "the trigger's timestamp travels with the row")
+
+            try publisher.serviceDeliveries(from: sink, wait: .zero, now: .now, wallClock: 0)
+            sink.fail(next: 1)
+            batch.outbox = [message("n:1", "stored")]
+            let failing = try store.commit(batch)
+            try publisher.publish(committed: batch.outbox, ids: failing, triggers: [nil], to: sink, store: store)
+            try publisher.serviceDeliveries(from: sink, wait: .zero, now: .now, wallClock: 0)
+            let failed = try #require(failing[0])
+            #expect(publisher.failed == [failed])
+            batch.outbox = [message("o:1", "stored")]
+            let waiting = try #require(try store.commit(batch)[0])
+            try publisher.publish(committed: batch.outbox, ids: [waiting], triggers: [nil], to: sink, store: store)
+            #expect(tokens(sink) == [1, 2, 3, UInt64(failed)], "the new row waits behind the failed one")
+            try publisher.retryIfDue(from: store, to: sink, now: .now + .seconds(1))
+            try publisher.publish(committed: [], ids: [], triggers: [], to: sink, store: store)
+            #expect(tokens(sink) == [1, 2, 3, UInt64(failed), UInt64(failed), UInt64(waiting)],
+                    "the retry, then the row that waited, from the store")
+            #expect(!publisher.behind)
+        }
+    }
+
     @Test("after a crash between commit and delivery, the next process re-sends exactly the undelivered rows")
     func crashResendsUndeliveredRows() throws {
         try withTemporaryDirectory { directory in

@@ -4,7 +4,7 @@ import Foundation
 
 @Suite("migrations")
 struct MigrationTests {
-    @Test("opening a new file records v1_initial, and re-opening it runs no migration again")
+    @Test("opening a new file records every migration, and re-opening it runs no migration again")
     func recordedOnceAndNotRerun() throws {
         try withTemporaryDirectory { directory in
             let path = databasePath(in: directory)
@@ -14,7 +14,7 @@ struct MigrationTests {
                 firstAppliedAt = try store.connection.withStatement(
                     "SELECT applied_at FROM migrations WHERE name = 'v1_initial'"
                 ) { try $0.step() ? $0.int64(0) : -1 }
-                #expect(try store.metadata(Migration.schemaVersionKey) == "audiences_membership")
+                #expect(try store.metadata(Migration.schemaVersionKey) == Migration.all.last?.name)
             }
             let reopened = try SQLiteConnection(path: path, readOnly: false)
             #expect(try Migration.apply(to: reopened).isEmpty)
@@ -23,8 +23,8 @@ struct MigrationTests {
                 while try select.step() { rows.append((select.text(0), select.int64(1))) }
                 return rows
             }
-            #expect(rows.map(\.0) == ["v1_initial", "audiences_membership"])
-            #expect(rows.map(\.1) == [firstAppliedAt, firstAppliedAt])
+            #expect(rows.map(\.0) == Migration.all.map(\.name))
+            #expect(rows.map(\.1) == Migration.all.map { _ in firstAppliedAt })
         }
     }
 
@@ -34,7 +34,7 @@ struct MigrationTests {
             let path = directory.appendingPathComponent("plain.sqlite").path
             let connection = try SQLiteConnection(path: path, readOnly: false)
             let v2 = Migration(name: "v2_test", sql: "CREATE TABLE extra (x INTEGER)")
-            #expect(try Migration.apply(Migration.all, to: connection) == ["v1_initial", "audiences_membership"])
+            #expect(try Migration.apply(Migration.all, to: connection) == Migration.all.map(\.name))
             #expect(try Migration.apply(Migration.all + [v2], to: connection) == ["v2_test"])
             #expect(try Migration.apply(Migration.all + [v2], to: connection).isEmpty)
         }
@@ -60,6 +60,32 @@ struct MigrationTests {
             batch.customers = [customer]
             try store.commit(batch)
             #expect(try store.customer("c-1")?.audiences == [1, 2, 3])
+        }
+    }
+
+    @Test("a file of the first schema keeps its customers and loses only the unused partition index")
+    func partitionIndexDropped() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("first-schema.sqlite").path
+            do {
+                let connection = try SQLiteConnection(path: path, readOnly: false)
+                _ = try Migration.apply(Array(Migration.all.prefix(1)), to: connection)
+                try connection.exec("""
+                    INSERT INTO customers (customer_id, partition, state, transition_seq, event_count, last_event_at)
+                    VALUES ('alice', 3, x'01', 0, 1, 5)
+                    """)
+            }
+            let store = try StateStore(path: path)
+            #expect(try store.customer("alice")?.partition == 3)
+            let indexes = try store.connection.withStatement(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers'"
+            ) { select in
+                var names: [String] = []
+                while try select.step() { names.append(select.text(0)) }
+                return names
+            }
+            #expect(!indexes.contains("customers_by_partition"))
+            #expect(indexes.contains("customers_by_timer_due_at"))
         }
     }
 

@@ -133,6 +133,104 @@ struct StateStoreTests {
         }
     }
 
+    @Test("commit returns each outbox message's row id, nil for one ignored as a repeat, as the store has them")
+    func commitReturnsOutboxIDs() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.outbox = [sampleOutbox("a:1"), sampleOutbox("b:1"), sampleOutbox("a:1"), sampleOutbox("c:1")]
+            let first = try store.commit(batch)
+            #expect(first.count == 4)
+            #expect(first[2] == nil, "the repeated event id was not inserted")
+            let rows = try store.pendingOutbox(limit: 10)
+            #expect(first.compactMap { $0 } == rows.map(\.id))
+            #expect(rows.map(\.message.eventID) == ["a:1", "b:1", "c:1"])
+            batch.outbox = [sampleOutbox("c:1"), sampleOutbox("d:1")]
+            let second = try store.commit(batch)
+            #expect(second[0] == nil)
+            let last = try store.pendingOutbox(limit: 10).last?.id
+            #expect(second[1] == last)
+            #expect((second[1] ?? 0) > (first[3] ?? .max))
+        }
+    }
+
+    @Test("customers(ids:) finds exactly the stored ones among more ids than one query takes, in the order asked")
+    func customersByManyIDs() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.customers = (0..<700).filter { $0 % 3 != 0 }.map { sampleCustomer("c-\($0)") }
+            try store.commit(batch)
+            let asked = (0..<700).reversed().map { "c-\($0)" }
+            let found = try store.customers(ids: asked)
+            #expect(found.map(\.customerID) == asked.filter { Int($0.dropFirst(2))! % 3 != 0 })
+            #expect(found.first == sampleCustomer("c-698"))
+            #expect(try store.customers(ids: []).isEmpty)
+        }
+    }
+
+    @Test("reads see the last committed batch, not one in progress, and the batch as soon as it committed")
+    func readsSeeCommittedBatches() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.customers = [sampleCustomer("alice", eventCount: 1)]
+            try store.commit(batch)
+            batch.customers = [sampleCustomer("alice", eventCount: 2), sampleCustomer("bob")]
+            batch.offsets = [TopicPartitionKey(topic: "events", partition: 0): 9]
+            var seenDuring: [StoredCustomer?] = []
+            store.beforeCommit = {
+                seenDuring = [try store.customer("alice"), try store.customer("bob")]
+                #expect(try store.offsets().isEmpty)
+            }
+            try store.commit(batch)
+            store.beforeCommit = nil
+            #expect(seenDuring == [sampleCustomer("alice", eventCount: 1), nil])
+            #expect(try store.customers(ids: ["alice", "bob"]) == batch.customers)
+            #expect(try store.offsets() == batch.offsets)
+        }
+    }
+
+    @Test("each customer keeps its last transitionHistory transitions, whatever batches they came in")
+    func transitionHistoryIsBounded() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory), options: StoreOptions(transitionHistory: 3))
+            func transition(_ customer: String, _ seq: Int64) -> Transition {
+                Transition(customerID: customer, seq: seq, fromSegment: nil, toSegment: 1, at: seq, cause: "event")
+            }
+            var batch = StoreBatch()
+            batch.transitions = (1...5).map { transition("a", $0) } + [transition("b", 1)]
+            try store.commit(batch)
+            batch.transitions = [transition("a", 6), transition("b", 2)]
+            try store.commit(batch)
+            let reader = try StoreReader(path: store.path)
+            #expect(try reader.transitions(customerID: "a", limit: 10).map(\.seq) == [6, 5, 4])
+            #expect(try reader.transitions(customerID: "b", limit: 10).map(\.seq) == [2, 1])
+        }
+    }
+
+    @Test("after many outbox rows came and went, a checkpoint gives their pages back and the file shrinks")
+    func checkpointReturnsFreePages() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.outbox = (0..<2_000).map { i in
+                OutboxMessage(eventID: "c\(i):1", customerID: "c\(i)", partition: 0, topic: "segment-changes",
+                              key: nil, payload: Array(repeating: 7, count: 1_000), createdAt: 0)
+            }
+            let ids = try store.commit(batch)
+            try store.checkpoint()
+            let full = try FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int ?? 0
+            batch.outbox = []
+            batch.deleteOutboxIDs = ids.compactMap { $0 }
+            try store.commit(batch)
+            try store.checkpoint()
+            let emptied = try FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int ?? 0
+            #expect(full > 2_000_000)
+            #expect(emptied < full / 4, "\(emptied) bytes after deleting, \(full) before")
+        }
+    }
+
     @Test("a batch deletes exactly the given outbox rows, and ids are never reused after the outbox empties")
     func deleteOutboxRemovesExactlyThose() throws {
         try withTemporaryDirectory { directory in
@@ -209,7 +307,7 @@ struct StateStoreTests {
         }
     }
 
-    @Test("customers(afterID:limit:) pages through every customer in customer_id order")
+    @Test("customers(afterID:limit:) and customerIDs page through every customer in customer_id order")
     func pagesInIDOrder() throws {
         try withTemporaryDirectory { directory in
             let store = try StateStore(path: databasePath(in: directory))
@@ -220,6 +318,10 @@ struct StateStoreTests {
             #expect(try store.customers(afterID: "b", limit: 2).map(\.customerID) == ["c", "d"])
             #expect(try store.customers(afterID: "d", limit: 2).map(\.customerID) == ["e"])
             #expect(throws: StoreError.self) { try store.customers(afterID: nil, limit: 0) }
+            for after in [nil, "a", "b", "c", "d", "e"] as [String?] {
+                #expect(try store.customerIDs(afterID: after, limit: 2)
+                    == store.customers(afterID: after, limit: 2).map(\.customerID), "ids alone page the same way")
+            }
         }
     }
 

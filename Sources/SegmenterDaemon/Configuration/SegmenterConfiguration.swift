@@ -39,6 +39,9 @@ public struct SegmenterConfiguration: Sendable {
         public var cacheSize = 200_000
         /// `FULL` survives power loss at some cost per commit; `NORMAL` survives process crashes. Default: normal.
         public var synchronousFull = false
+        /// Segment transitions kept per customer for `GET /v1/customers/{id}`; older ones are deleted as newer
+        /// ones arrive, so the history on disk stays bounded. Default: 20.
+        public var transitionHistory = 20
     }
 
     /// The `http` section.
@@ -156,7 +159,9 @@ public struct SegmenterConfiguration: Sendable {
         }
 
         let store = root.section("store")
-        store.rejectUnknownKeys(["data_dir", "batch_size", "batch_interval_ms", "cache_size", "synchronous"])
+        store.rejectUnknownKeys([
+            "data_dir", "batch_size", "batch_interval_ms", "cache_size", "synchronous", "transition_history",
+        ])
         c.store.dataDirectory = store.string("data_dir", default: c.store.dataDirectory)
         c.store.batchSize = store.int("batch_size", default: c.store.batchSize, in: 1...1_000_000)
         c.store.batchIntervalMilliseconds = store.int(
@@ -167,6 +172,8 @@ public struct SegmenterConfiguration: Sendable {
                 + "(\(2 * c.store.batchSize)) so a batch's customers stay in memory until they are committed")
         }
         c.store.synchronousFull = store.choice("synchronous", default: false, ["normal": false, "full": true])
+        c.store.transitionHistory = store.int(
+            "transition_history", default: c.store.transitionHistory, in: 1...1_000_000)
 
         c.segmentation = readModel(root.section("model"), features: root.section("features"))
         c.clock = root.section("model").choice("clock", default: .event, ["event": .event, "wall": .wall])

@@ -77,6 +77,7 @@ struct AudienceBackfill {
                 batch.metadata[Self.fingerprintKey] = target
             }
             try store.commit(batch)
+            customers.committed()
             visited += Int64(Self.pageSize)
             let shown = min(visited, total)
             status.update { $0.audiences.backfillVisited = shown }

@@ -5,6 +5,9 @@ import SegmenterStore
 /// engine's ``CustomerDirectory`` it answers for every customer, committed or not — the round robin and due
 /// timers see this batch's changes and newcomers exactly as replay's in-memory directory would, so the engine's
 /// output does not depend on where the commits fall.
+///
+/// The batch being committed on the committer's thread stays here (`committing`) until its commit finished: the
+/// store's read side shows the last committed batch, and this batch's records are newer than what it shows.
 struct CustomerWorkingSet: CustomerDirectory {
     private let store: any PipelineStore
     private let layout: FeatureLayout
@@ -16,6 +19,11 @@ struct CustomerWorkingSet: CustomerDirectory {
     private var evictedDirty: [String: CustomerRecord] = [:]
     /// Seen for the first time since the last commit (not in the store yet), in byte order of id once sorted.
     private var newcomers: Set<String> = []
+    /// The changed records of the batch being committed, and its newcomers: what the store may not show yet.
+    private var committing: [String: CustomerRecord] = [:]
+    private var committingNewcomers: Set<String> = []
+    /// Ids ``preload(_:)`` found in neither memory nor the store, until ``endPreload()``.
+    private var absent: Set<String> = []
 
     init(store: any PipelineStore, layout: FeatureLayout, capacity: Int) {
         self.store = store
@@ -28,16 +36,44 @@ struct CustomerWorkingSet: CustomerDirectory {
 
     /// The newest copy of a customer held in memory (changed or cached), without touching the store.
     func peek(_ id: String) -> CustomerRecord? {
-        cache.peek(id) ?? evictedDirty[id]
+        cache.peek(id) ?? evictedDirty[id] ?? committing[id]
+    }
+
+    /// Reads the stored customers among `ids` that are not in memory with one query per few hundred ids, into the
+    /// cache; those the store does not have are remembered as new until ``endPreload()``, so applying a poll's
+    /// events reads the store once instead of once per first-seen customer.
+    mutating func preload(_ ids: some Sequence<String>) throws {
+        var missing: [String] = []
+        var seen: Set<String> = []
+        for id in ids where !cache.contains(id) && evictedDirty[id] == nil && committing[id] == nil {
+            if seen.insert(id).inserted { missing.append(id) }
+        }
+        guard !missing.isEmpty else { return }
+        for stored in try store.customers(ids: missing) {
+            seen.remove(stored.customerID)
+            let record = try CustomerRecord(stored: stored, layout: layout)
+            if let entry = cache.put(stored.customerID, record) { evicted(entry) }
+        }
+        absent = seen
+    }
+
+    /// Forgets what ``preload(_:)`` found absent: it holds only while nothing else writes the store.
+    mutating func endPreload() {
+        absent.removeAll(keepingCapacity: true)
     }
 
     mutating func withRecord<R>(
         _ id: String, make: () -> CustomerRecord, _ body: (inout CustomerRecord) throws -> R
     ) throws -> R {
-        // Hot path: a cached customer is updated in place, without copying the record.
-        if cache.contains(id) {
+        // Hot path: a cached customer is updated in place, without copying the record (one lookup, not two).
+        var cached = false
+        let updated = try cache.modify(id) { record in
+            cached = true
+            return try body(&record)
+        }
+        if cached, let updated {
             dirty.insert(id)
-            return try cache.modify(id, body)!
+            return updated
         }
         var record = try load(id) ?? {
             newcomers.insert(id)
@@ -61,9 +97,24 @@ struct CustomerWorkingSet: CustomerDirectory {
 
     mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord] {
         guard limit > 0 else { return [] }
-        let stored = try store.customers(afterID: after, limit: limit)
-        var records = try stored.map { try peek($0.customerID) ?? CustomerRecord(stored: $0, layout: layout) }
-        let fresh = newcomers.filter { id in after.map { $0.precedesInByteOrder(id) } ?? true }
+        // Ids first (the primary-key index alone), then only the rows not in memory: the re-evaluation passes walk
+        // every customer, and reading each one's state from SQLite when the cache holds it was wasted work.
+        let storedIDs = try store.customerIDs(afterID: after, limit: limit)
+        var found = storedIDs.map(peek)
+        if found.contains(where: { $0 == nil }) {
+            let missing = zip(storedIDs, found).compactMap { $1 == nil ? $0 : nil }
+            var loaded: [String: CustomerRecord] = [:]
+            for row in try store.customers(ids: missing) {
+                loaded[row.customerID] = try CustomerRecord(stored: row, layout: layout)
+            }
+            for index in found.indices where found[index] == nil { found[index] = loaded[storedIDs[index]] }
+        }
+        var records = found.compactMap { $0 }
+        // The batch being committed may already be in the store's page, or not yet.
+        let inPage = committingNewcomers.isEmpty ? [] : Set(storedIDs)
+        let fresh = newcomers.union(committingNewcomers).filter { id in
+            (after.map { $0.precedesInByteOrder(id) } ?? true) && !inPage.contains(id)
+        }
         guard !fresh.isEmpty else { return records }
         records += fresh.compactMap(peek)
         records.sort { $0.customerID.precedesInByteOrder($1.customerID) }
@@ -87,13 +138,19 @@ struct CustomerWorkingSet: CustomerDirectory {
         for id in dirty where due[id] == nil {
             if let record = peek(id), let at = record.timerDueAt, at <= time { due[id] = record }
         }
+        for id in committing.keys where due[id] == nil {
+            if let record = peek(id), let at = record.timerDueAt, at <= time { due[id] = record }
+        }
         return due.values.sorted(by: CustomerRecord.firesBefore)
     }
 
-    /// Adds every changed customer to `batch` and forgets the changes (the batch is about to be committed).
+    /// Adds every changed customer to `batch` and keeps the changed records as `committing` until
+    /// ``committed()`` (the batch is about to be committed).
     mutating func drainChanges(into batch: inout StoreBatch) {
+        precondition(committing.isEmpty, "a batch was drained while the previous one was being committed")
         for id in dirty {
             guard let record = peek(id) else { continue }
+            committing[id] = record
             batch.customers.append(StoredCustomer(
                 customerID: record.customerID, partition: record.partition, state: record.state.encoded(layout: layout),
                 segmentID: record.segmentID, segmentSince: record.segmentSince, transitionSeq: record.transitionSeq,
@@ -102,18 +159,26 @@ struct CustomerWorkingSet: CustomerDirectory {
         }
         dirty.removeAll(keepingCapacity: true)
         evictedDirty.removeAll(keepingCapacity: true)
-        newcomers.removeAll(keepingCapacity: true)
+        swap(&committingNewcomers, &newcomers)
+    }
+
+    /// The drained batch is in the store now: its records need not be held beside the cache any more.
+    mutating func committed() {
+        committing.removeAll(keepingCapacity: true)
+        committingNewcomers.removeAll(keepingCapacity: true)
     }
 
     /// Empties the cache (after a rebalance, other partitions' customers are not ours any more). Only between
     /// batches: a committed working set has nothing dirty to lose.
     mutating func reset() {
-        precondition(dirty.isEmpty, "the working set was reset with uncommitted changes")
+        precondition(dirty.isEmpty && committing.isEmpty, "the working set was reset with uncommitted changes")
         cache = LRUCache(capacity: capacity)
+        absent.removeAll()
     }
 
     private func load(_ id: String) throws -> CustomerRecord? {
-        if let evicted = evictedDirty[id] { return evicted }
+        if let evicted = evictedDirty[id] ?? committing[id] { return evicted }
+        if absent.contains(id) { return nil }
         return try store.customer(id).map { try CustomerRecord(stored: $0, layout: layout) }
     }
 

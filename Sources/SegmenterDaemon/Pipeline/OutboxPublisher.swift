@@ -9,6 +9,10 @@ import SegmenterStore
 /// backlog shows as `segmenter_outbox_pending`): a later change for a customer never overtakes an earlier one.
 /// After a crash the next process starts from the store and re-sends every undelivered row (at-least-once; ids
 /// are deterministic).
+///
+/// While nothing waits in the store, a committed batch is produced from the batch's own memory with the row ids
+/// the insert returned (``publish(committed:ids:triggers:to:)``): the store is read only to catch up — after a
+/// start, or once failed rows have been re-sent.
 struct OutboxPublisher {
     static let pageSize = 5_000
     static let firstRetryDelay: Duration = .milliseconds(500)
@@ -26,8 +30,9 @@ struct OutboxPublisher {
     private(set) var delivered: [Int64] = []
     /// Event → change delivered, seconds, since the last ``takeLatencies()``.
     private var latencies: [Double] = []
-    /// Kafka timestamps of the events that triggered changes not yet produced, by change event id.
-    private var triggerTimestamps: [String: Int64] = [:]
+    /// True while committed rows may wait in the store that were never handed over: from the start until a page
+    /// through the store reaches its end, and again when rows are committed while failed rows wait.
+    private(set) var behind = true
     private let logger: Logger
 
     init(logger: Logger) {
@@ -36,23 +41,38 @@ struct OutboxPublisher {
 
     var isIdle: Bool { inFlight.isEmpty && failed.isEmpty }
 
-    /// Remembers when the event behind a change (by the change's event id) reached Kafka.
-    mutating func noteTrigger(eventID: String, kafkaTimestamp: Int64) {
-        triggerTimestamps[eventID] = kafkaTimestamp
-    }
-
     /// Queues every committed row not yet handed over — unless failed rows are waiting for their retry.
     mutating func publish(from store: any PipelineStore, to sink: any OutboxSink) throws {
         guard failed.isEmpty else { return }
         while true {
             let rows = try store.pendingOutbox(limit: Self.pageSize, afterID: queuedThrough)
             for row in rows where inFlight[UInt64(row.id)] == nil {
-                try produce(row, to: sink)
+                try produce(row.message, id: row.id, trigger: nil, to: sink)
             }
             if let last = rows.last { queuedThrough = last.id }
             if rows.count < Self.pageSize { break }
             try serviceDeliveries(from: sink, wait: .zero, now: .now, wallClock: Pipeline.wallClock())
             guard failed.isEmpty else { return }
+        }
+        behind = false
+    }
+
+    /// Queues the rows of a batch just committed: `messages` with the row `ids` the commit returned (nil: ignored
+    /// as a duplicate of a row already there) and the Kafka timestamp of each change's triggering event. Produced
+    /// from memory when nothing older waits; otherwise from the store, in id order, behind what waits.
+    mutating func publish(
+        committed messages: [OutboxMessage], ids: [Int64?], triggers: [Int64?], to sink: any OutboxSink,
+        store: any PipelineStore
+    ) throws {
+        guard !behind, failed.isEmpty else {
+            behind = true
+            try publish(from: store, to: sink)
+            return
+        }
+        for (index, message) in messages.enumerated() {
+            guard let id = ids[index], id > queuedThrough else { continue }
+            try produce(message, id: id, trigger: index < triggers.count ? triggers[index] : nil, to: sink)
+            queuedThrough = id
         }
     }
 
@@ -67,7 +87,7 @@ struct OutboxPublisher {
         logger.info("re-sending outbox rows after failed deliveries", metadata: [
             "outbox.rows": "\(rows.count)", "outbox.retry_delay_s": "\(retryDelay.seconds)",
         ])
-        for row in rows { try produce(row, to: sink) }
+        for row in rows { try produce(row.message, id: row.id, trigger: nil, to: sink) }
     }
 
     /// Collects delivery reports, waiting up to `wait` for the first.
@@ -112,11 +132,12 @@ struct OutboxPublisher {
         return latencies
     }
 
-    private mutating func produce(_ row: OutboxRow, to sink: any OutboxSink) throws {
-        let message = row.message
+    private mutating func produce(_ message: OutboxMessage, id: Int64, trigger: Int64?, to sink: any OutboxSink)
+        throws
+    {
         try sink.produce(
             topic: message.topic, key: message.key, value: message.payload,
-            headers: message.headers.map { KafkaHeader(key: $0.0, value: $0.1) }, token: UInt64(row.id))
-        inFlight[UInt64(row.id)] = triggerTimestamps.removeValue(forKey: message.eventID)
+            headers: message.headers.map { KafkaHeader(key: $0.0, value: $0.1) }, token: UInt64(id))
+        inFlight[UInt64(id)] = trigger
     }
 }

@@ -1,12 +1,14 @@
 import SegmenterKafka
 import SegmenterStore
 
-/// Where the pipeline is in each partition: the next offset of the batch being built (`pending`), the next offset
-/// made durable by the last commit (`durable`), and which partitions this member owns. Messages arrive in runs per
+/// Where the pipeline is in each partition: the next offset of the batch being built (`pending`), of the batch
+/// being committed (`committing`), the next offset made durable by the last commit (`durable`), and which
+/// partitions this member owns. Messages arrive in runs per
 /// partition, so offsets and counts are kept for the current run and folded in when the partition changes,
 /// instead of hashing a topic name per message.
 struct PartitionOffsets {
     private(set) var pending: [TopicPartition: Int64] = [:]
+    private(set) var committing: [TopicPartition: Int64] = [:]
     private(set) var durable: [TopicPartition: Int64] = [:]
     private(set) var assigned: [TopicPartition] = []
     /// Messages per partition since the last ``takeCounts()``.
@@ -31,20 +33,23 @@ struct PartitionOffsets {
         run.count += 1
     }
 
-    /// The batch's next offsets, keyed for the store; call just before the commit.
+    /// The batch's next offsets, keyed for the store; call when the batch is handed over for its commit (they are
+    /// then `committing`, and the next batch's offsets start empty).
     mutating func batchOffsets() -> [TopicPartitionKey: Int64] {
         flushRun()
+        precondition(committing.isEmpty, "a batch was handed over while the previous one was being committed")
         var offsets: [TopicPartitionKey: Int64] = [:]
         for (topicPartition, offset) in pending {
             offsets[TopicPartitionKey(topic: topicPartition.topic, partition: topicPartition.partition)] = offset
         }
+        swap(&committing, &pending)
         return offsets
     }
 
-    /// The batch was committed: its offsets are durable.
+    /// The batch handed over last was committed: its offsets are durable.
     mutating func committed() {
-        durable.merge(pending) { $1 }
-        pending.removeAll(keepingCapacity: true)
+        durable.merge(committing) { $1 }
+        committing.removeAll(keepingCapacity: true)
     }
 
     /// Durable offsets of the partitions still owned (what Kafka may be told).
@@ -57,7 +62,8 @@ struct PartitionOffsets {
     var positions: [TopicPartition: Int64] {
         var positions: [TopicPartition: Int64] = [:]
         for topicPartition in assigned {
-            positions[topicPartition] = pending[topicPartition] ?? durable[topicPartition] ?? 0
+            positions[topicPartition] =
+                pending[topicPartition] ?? committing[topicPartition] ?? durable[topicPartition] ?? 0
         }
         return positions
     }

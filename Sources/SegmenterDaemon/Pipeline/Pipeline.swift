@@ -6,17 +6,19 @@ import SegmenterStore
 
 /// The daemon's loop (DESIGN §1): poll → decode → the ``SegmentationEngine`` → ONE SQLite transaction with the
 /// customers, the outbox, the model, the engine's progress and the next offsets → publish the outbox → commit
-/// offsets to Kafka.
+/// offsets to Kafka. The transaction and the publishing run on a second thread (the ``BatchCommitter``) while this
+/// one applies the next batch: two stages for two cores, one batch in flight, the same order per batch.
 ///
 /// The loop only moves data between its parts, each with one job: the ``DataDirectory`` (lock, store, stored
 /// model), the engine (every decision; the same one `replay` runs), the ``CustomerWorkingSet`` (cache and this
-/// batch's changes), ``PartitionOffsets``, the ``OutboxPublisher`` (delivery tracking and backoff) and
-/// ``OperatorCommands``. Batches decide only when things become durable, never what the engine emits.
+/// batch's changes), ``PartitionOffsets``, the ``BatchCommitter`` with the ``OutboxPublisher`` (delivery tracking
+/// and backoff) and ``OperatorCommands``. Batches decide only when things become durable, never what the engine emits.
 ///
 /// SQLite is the source of truth: on every assignment the consumer starts from the offsets stored with the state,
 /// so an event's effect and its offset become durable together and a `kill -9` at any moment neither loses nor
 /// doubles an event. Segment changes and dead letters go through the outbox, so they are published at least
-/// once, with deterministic ids. Runs on one dedicated thread: nothing here is awaited per message.
+/// once, with deterministic ids. Runs on one dedicated thread (plus the committer's): nothing here is awaited per
+/// message.
 public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private let configuration: SegmenterConfiguration
     private let logger: Logger
@@ -30,9 +32,17 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var engine: SegmentationEngine
     private var customers: CustomerWorkingSet
     private var offsets = PartitionOffsets()
-    private var outbox: OutboxPublisher
+    private let committer: BatchCommitter
     private let commands = OperatorCommands()
     private var batch = StoreBatch()
+    /// The batch's outbox rows in order (changes are rendered by the committer).
+    private var entries: [BatchCommitter.Entry] = []
+    /// The messages of the current poll, decoded, waiting to be applied once their customers are loaded.
+    private var staged: [StagedMessage] = []
+    /// The status of the batch in flight, published once it has committed.
+    private var pendingStatus: StatusUpdate?
+    /// When start-up reached each step, for the one log line that tells restart time apart from the group join.
+    private var startup = Startup()
     private var batchMessages = 0
     private var batchStarted: ContinuousClock.Instant?
     private var savedModelVersion: Int64
@@ -62,13 +72,58 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         var audiences = AudienceCounts()
     }
 
+    private struct Startup {
+        var opening = ContinuousClock.now
+        var subscribed: ContinuousClock.Instant?
+        var assigned: ContinuousClock.Instant?
+        var reported = false
+    }
+
+    /// While the previous batch is still being committed, a due batch keeps growing, up to this many times
+    /// `store.batch_size`, instead of waiting for it: under load, batches grow until the committer keeps up, and
+    /// fewer, larger transactions rewrite fewer database pages per event. (What the engine emits does not depend
+    /// on where batches end.)
+    static let batchGrowthWhileCommitting = 4
+
+    /// A decoded message of the current poll.
+    private struct StagedMessage {
+        enum Content {
+            case event(Event)
+            /// Well-formed but not behaviour: counted by code.
+            case skipped(String)
+            /// Rejected: the dead letter to publish and the reason's code.
+            case deadLetter(OutboxMessage, String)
+        }
+
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        var timestamp: Int64?
+        var content: Content
+    }
+
+    /// What a committed batch adds to the status board, taken when the batch is handed over.
+    private struct StatusUpdate {
+        var counters: Counters
+        var byPartition: [TopicPartition: Int64]
+        var engineCounts: SegmentationEngine.Counters
+        var names: [Int: String]
+        var version: Int64
+        var inertia: Double
+        var drift: Double
+        var frozen: Bool
+        var clamped: (UInt64, UInt64)
+    }
+
     /// A daemon on the configured Kafka cluster and data directory.
     public convenience init(
         configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard = .init()
     ) throws {
         let dataDirectory = try DataDirectory(
             configuration.store.dataDirectory,
-            options: StoreOptions(synchronous: configuration.store.synchronousFull ? .full : .normal))
+            options: StoreOptions(
+                synchronous: configuration.store.synchronousFull ? .full : .normal,
+                transitionHistory: configuration.store.transitionHistory))
         let errors = KafkaErrorLog(logger: logger)
         let kafka = configuration.kafka
         var producerProperties = kafka.properties
@@ -119,7 +174,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         savedModelVersion = engine.segmentation.version
         customers = CustomerWorkingSet(
             store: dataDirectory.store, layout: engine.segmentation.layout, capacity: configuration.store.cacheSize)
-        outbox = OutboxPublisher(logger: logger)
+        committer = BatchCommitter(
+            store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
+            publisher: OutboxPublisher(logger: logger))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
         errors?.pipeline = self
         source = try makeSource(self)
@@ -144,25 +201,36 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         try AudienceBackfill(store: store, topic: configuration.kafka.audiencesTopic, status: status, logger: logger)
             .run(engine: &engine, customers: &customers)
         try source.subscribe(topics: configuration.kafka.eventTopics)
-        try outbox.publish(from: store, to: sink)
+        startup.subscribed = .now
+        try committer.publisher.publish(from: store, to: sink)
         status.update { $0.started = true }
         logger.info("consuming", metadata: [
             "kafka.topics": "\(configuration.kafka.eventTopics.joined(separator: ","))",
             "kafka.group_id": "\(configuration.kafka.groupID)",
         ])
         let interval = Duration.milliseconds(configuration.store.batchIntervalMilliseconds)
+        let batchSize = configuration.store.batchSize
         while !stopRequested {
-            let timeout = batchStarted.map { max(.zero, $0 + interval - .now) } ?? .milliseconds(100)
-            try source.poll(max: max(1, configuration.store.batchSize - batchMessages), timeout: timeout) {
-                handle($0)
+            var timeout = batchStarted.map { max(.zero, $0 + interval - .now) } ?? .milliseconds(100)
+            // A batch in flight is finished (Kafka commit, status) soon after it committed, even on a quiet topic;
+            // a batch that waits for it does not spin.
+            if committer.inFlight { timeout = max(.milliseconds(1), min(timeout, .milliseconds(10))) }
+            let limit = committer.isDone ? batchSize : batchSize * Self.batchGrowthWhileCommitting
+            try source.poll(max: max(1, limit - batchMessages), timeout: timeout) {
+                stage($0)
             }
+            try applyStaged()
             if let fatal { throw fatal }
             let due = batchStarted.map { ContinuousClock.now - $0 >= interval } ?? false
-            if batchMessages >= configuration.store.batchSize || due {
+            if batchMessages >= batchSize || due, committer.isDone || batchMessages >= limit {
                 try commitBatch()
             }
-            try outbox.serviceDeliveries(from: sink, wait: .zero, now: .now, wallClock: Self.wallClock())
-            try outbox.retryIfDue(from: store, to: sink, now: .now)
+            if committer.isDone { try finishCommit() }
+            if !committer.inFlight {
+                try committer.publisher.serviceDeliveries(
+                    from: sink, wait: .zero, now: .now, wallClock: Self.wallClock())
+                try committer.publisher.retryIfDue(from: store, to: sink, now: .now)
+            }
             try housekeeping()
         }
         try shutdown()
@@ -172,13 +240,15 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// even while no broker answers (what is not delivered stays in the outbox for the next start).
     private func shutdown() throws {
         logger.info("stopping: committing the last batch and flushing the producer")
-        try commitBatch()
+        try applyStaged()
+        try commitBatch(wait: true)
         let brokersAway = source.brokerHealth.map { $0.up == 0 } ?? false
         let deadline = ContinuousClock.now + (brokersAway ? .zero : .seconds(4))
-        while !outbox.inFlight.isEmpty, ContinuousClock.now < deadline {
-            try outbox.serviceDeliveries(from: sink, wait: .milliseconds(50), now: .now, wallClock: Self.wallClock())
+        while !committer.publisher.inFlight.isEmpty, ContinuousClock.now < deadline {
+            try committer.publisher.serviceDeliveries(
+                from: sink, wait: .milliseconds(50), now: .now, wallClock: Self.wallClock())
         }
-        try commitBatch()
+        try commitBatch(wait: true)
         try commitToKafka(force: true)
         do {
             try source.close(timeout: .seconds(3))
@@ -186,7 +256,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             logger.warning("left the consumer group without waiting for it: \(error)")
         }
         try dataDirectory.close()
-        let undelivered = outbox.inFlight.count + outbox.failed.count
+        let undelivered = committer.publisher.inFlight.count + committer.publisher.failed.count
         if undelivered > 0 {
             logger.warning("\(undelivered) outbox rows not yet delivered; they are re-sent on the next start")
         }
@@ -194,55 +264,72 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     // MARK: per message
 
-    private func handle(_ message: SourceMessage) {
+    /// Decodes a message of the poll; it is applied with the rest of the poll by ``applyStaged()``.
+    private func stage(_ message: SourceMessage) {
         if batchStarted == nil { batchStarted = .now }
-        offsets.consumed(topic: message.topic, partition: message.partition, offset: message.offset)
         batchMessages += 1
+        let content: StagedMessage.Content
         switch decoder.decode(message.value) {
         case .success(let event):
-            do {
+            content = .event(event)
+        case .failure(let rejection) where !rejection.isDeadLetter:
+            content = .skipped(rejection.code.rawValue)
+        case .failure(let rejection):
+            content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
+        }
+        staged.append(StagedMessage(
+            topic: message.topic, partition: message.partition, offset: message.offset,
+            timestamp: message.timestamp, content: content))
+    }
+
+    /// Applies the staged messages in order, after loading their stored customers with one query per few hundred
+    /// (not one read per first-seen customer).
+    private func applyStaged() throws {
+        guard !staged.isEmpty else { return }
+        defer {
+            staged.removeAll(keepingCapacity: true)
+            customers.endPreload()
+        }
+        try customers.preload(staged.lazy.compactMap { message -> String? in
+            if case .event(let event) = message.content { return event.customerID }
+            return nil
+        })
+        for message in staged {
+            offsets.consumed(topic: message.topic, partition: message.partition, offset: message.offset)
+            switch message.content {
+            case .event(let event):
                 if try !engine.apply(event, partition: message.partition, in: &customers) {
                     counters.duplicates += 1
                 }
                 takeChanges(trigger: message.timestamp)
-            } catch {
-                fatal = error
+            case .skipped(let code):
+                counters.skipped[code, default: 0] += 1
+            case .deadLetter(let outboxMessage, let code):
+                counters.invalid[code, default: 0] += 1
+                entries.append(.message(outboxMessage))
             }
-        case .failure(let rejection) where !rejection.isDeadLetter:
-            counters.skipped[rejection.code.rawValue, default: 0] += 1
-        case .failure(let rejection):
-            deadLetter(message, rejection)
         }
     }
 
-    private func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) {
-        counters.invalid[rejection.code.rawValue, default: 0] += 1
+    private func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) -> OutboxMessage {
         let source = "\(message.topic)/\(message.partition)/\(message.offset)"
-        batch.outbox.append(OutboxMessage(
+        return OutboxMessage(
             eventID: "dlq:\(source)", customerID: "", partition: message.partition,
             topic: configuration.kafka.deadLetterTopic, key: message.key.map { Array($0) },
             payload: Array(message.value),
             headers: [("segmenter.error", Array(rejection.message.utf8)), ("segmenter.source", Array(source.utf8))],
-            createdAt: Self.wallClock()))
+            createdAt: Self.wallClock())
     }
 
-    /// Moves the engine's new changes into the batch: an outbox row and a transition row each. `trigger` is the
-    /// Kafka timestamp of the event being applied, for the latency of the change it caused.
+    /// Moves the engine's new changes into the batch; the committer renders each into an outbox row and a
+    /// transition row. `trigger` is the Kafka timestamp of the event being applied, for the latency of the change it
+    /// caused.
     private func takeChanges(trigger: Int64?) {
         guard engine.hasChanges else { return }
-        let now = Self.wallClock()
         engine.takeChanges { change in
-            batch.outbox.append(OutboxMessage(
-                eventID: change.eventID, customerID: change.customerID,
-                partition: customers.peek(change.customerID)?.partition ?? 0,
-                topic: configuration.kafka.changesTopic, key: Array(change.customerID.utf8),
-                payload: Array(change.jsonLine(emittedAt: now).utf8), headers: [], createdAt: now))
-            batch.transitions.append(Transition(
-                customerID: change.customerID, seq: change.sequence, fromSegment: change.previous?.id,
-                toSegment: change.segment.id, at: change.at, cause: change.cause.rawValue))
-            if change.cause == .event, let trigger {
-                outbox.noteTrigger(eventID: change.eventID, kafkaTimestamp: trigger)
-            }
+            entries.append(.change(
+                change, partition: customers.peek(change.customerID)?.partition ?? 0,
+                trigger: change.cause == .event ? trigger : nil))
             counters.changes += 1
             counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment.id), default: 0] += 1
             if let previous = change.previous { counters.sizes[previous.id, default: 0] -= 1 }
@@ -253,9 +340,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             if counters.recent.count > 20 { counters.recent.removeFirst(counters.recent.count - 20) }
         }
         engine.takeAudienceChanges { change in
-            batch.outbox.append(.audienceChange(
+            entries.append(.message(.audienceChange(
                 change, topic: configuration.kafka.audiencesTopic,
-                partition: customers.peek(change.customerID)?.partition ?? 0, createdAt: now))
+                partition: customers.peek(change.customerID)?.partition ?? 0, createdAt: Self.wallClock())))
             counters.audiences.count(change)
         }
     }
@@ -268,7 +355,10 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     // MARK: per batch
 
-    private func commitBatch() throws {
+    /// Hands the batch to the committer (after finishing the one in flight). With `wait`, or when it answers
+    /// operator commands, returns only once it has committed and been published.
+    private func commitBatch(wait: Bool = false) throws {
+        try finishCommit()
         if commands.applyQueued({ command in
             try ModelAdministration.apply(command, to: &engine.segmentation, store: store) { customers.peek($0) }
         }) {
@@ -283,13 +373,14 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 takeChanges(trigger: nil)
             }
         }
-        let delivered = outbox.delivered
-        guard customers.hasChanges || !batch.outbox.isEmpty || offsets.hasPending || !delivered.isEmpty
+        let delivered = committer.publisher.delivered
+        guard customers.hasChanges || !entries.isEmpty || offsets.hasPending || !delivered.isEmpty
             || modelChangedByCommand || commands.hasAnswers
         else {
             batchStarted = nil
             return
         }
+        let answersCommands = commands.hasAnswers
         modelChangedByCommand = false
         customers.drainChanges(into: &batch)
         let segmentation = engine.segmentation
@@ -300,47 +391,73 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         if segmentation.version != savedModelVersion, segmentation.version > 0 {
             batch.modelSnapshot = model
         }
+        savedModelVersion = segmentation.version
         batch.offsets = offsets.batchOffsets()
         batch.metadata[DataDirectory.engineProgressKey] = DataDirectory.encode(engine.progress)
-        batch.deleteOutboxIDs = outbox.takeDelivered()
-        let started = ContinuousClock.now
+        pendingStatus = takeStatusUpdate()
+        committer.submit(&batch, entries: entries)
+        entries.removeAll(keepingCapacity: true)
+        batchMessages = 0
+        batchStarted = nil
+        if wait || answersCommands { try finishCommit() }
+    }
+
+    /// Waits for the batch in flight, if any; once it is durable its offsets are, and Kafka may hear of them.
+    private func finishCommit() throws {
+        guard committer.inFlight else { return }
+        let outcome: BatchCommitter.Outcome?
         do {
-            try store.commit(batch)
+            outcome = try committer.finish()
         } catch {
             commands.answer(failure: error)
             throw error
         }
         commands.answer(failure: nil)
-        let seconds = (ContinuousClock.now - started).seconds
-        savedModelVersion = segmentation.version
         offsets.committed()
-        batch.removeAll(keepingCapacity: true)
-        batchMessages = 0
-        batchStarted = nil
-        publishStatus(commitSeconds: seconds)
-        try outbox.publish(from: store, to: sink)
+        customers.committed()
+        if let update = pendingStatus {
+            pendingStatus = nil
+            publishStatus(update, commitSeconds: outcome?.commitSeconds)
+            if !startup.reported, !update.byPartition.isEmpty { reportStartup() }
+        }
         try commitToKafka(force: false)
     }
 
-    private func publishStatus(commitSeconds: Double?) {
+    /// Logs how long the first batch of events took to commit after the store was opened, and how much of that
+    /// was the consumer group's join (the broker's part, not ours).
+    private func reportStartup() {
+        startup.reported = true
+        let now = ContinuousClock.now
+        var join = "unknown"
+        if let subscribed = startup.subscribed, let assigned = startup.assigned {
+            join = "\((assigned - subscribed).seconds)"
+        }
+        logger.info("first batch committed", metadata: [
+            "startup.first_commit_s": "\((now - startup.opening).seconds)", "startup.group_join_s": "\(join)",
+        ])
+    }
+
+    /// The counters of the batch being handed over, and the model as it leaves it.
+    private func takeStatusUpdate() -> StatusUpdate {
         let snapshot = counters
         counters = Counters()
         counters.sizes = snapshot.sizes
         // Kafka errors reach the board once a second, from housekeeping, batches or not.
         counters.kafkaErrors = snapshot.kafkaErrors
-        let byPartition = offsets.takeCounts()
-        let engineCounts = engine.takeCounters()
-        let latencies = outbox.takeLatencies()
         let segmentation = engine.segmentation
-        let drift = segmentation.driftPerHour
-        let frozen = segmentation.frozen
-        let names = segmentation.names
-        let version = segmentation.version
-        let inertia = segmentation.kmeans.inertia
-        let clamped = (segmentation.clampedAhead, segmentation.clampedBehind)
+        return StatusUpdate(
+            counters: snapshot, byPartition: offsets.takeCounts(), engineCounts: engine.takeCounters(),
+            names: segmentation.names, version: segmentation.version, inertia: segmentation.kmeans.inertia,
+            drift: segmentation.driftPerHour, frozen: segmentation.frozen,
+            clamped: (segmentation.clampedAhead, segmentation.clampedBehind))
+    }
+
+    private func publishStatus(_ update: StatusUpdate, commitSeconds: Double?) {
+        let snapshot = update.counters
+        let latencies = committer.publisher.takeLatencies()
         status.update { s in
-            (s.eventsClampedAhead, s.eventsClampedBehind) = clamped
-            for (partition, n) in byPartition {
+            (s.eventsClampedAhead, s.eventsClampedBehind) = update.clamped
+            for (partition, n) in update.byPartition {
                 s.eventsByPartition[partition, default: 0] += n
                 s.eventsTotal += n
             }
@@ -350,13 +467,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             s.duplicates += snapshot.duplicates
             s.changesTotal += snapshot.changes
             s.segmentSizes = snapshot.sizes
-            s.segmentNames = names
-            s.modelVersion = version
-            s.inertia = inertia
-            s.driftPerHour = drift
-            s.frozen = frozen
-            s.reevaluatedTotal += engineCounts.reevaluated
-            s.reevaluationPasses += engineCounts.reevaluationPasses
+            s.segmentNames = update.names
+            s.modelVersion = update.version
+            s.inertia = update.inertia
+            s.driftPerHour = update.drift
+            s.frozen = update.frozen
+            s.reevaluatedTotal += update.engineCounts.reevaluated
+            s.reevaluationPasses += update.engineCounts.reevaluationPasses
             // The latest changes stay until newer ones replace them (a batch without changes keeps the list).
             s.recentChanges = Array((s.recentChanges + snapshot.recent).suffix(20))
             s.audiences.fold(snapshot.audiences)
@@ -385,12 +502,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     private func housekeeping() throws {
         let idleSweepDue = configuration.clock == .wall && ContinuousClock.now - lastIdleSweep >= .seconds(1)
-        let delivered = outbox.delivered.count
-        if batchStarted == nil,
-           commands.waiting || idleSweepDue || (delivered > 0 && (delivered >= 1_000 || outbox.isIdle))
-        {
-            lastIdleSweep = .now
-            try commitBatch()
+        if batchStarted == nil, !committer.inFlight {
+            let publisher = committer.publisher
+            let delivered = publisher.delivered.count
+            if commands.waiting || idleSweepDue || (delivered > 0 && (delivered >= 1_000 || publisher.isIdle)) {
+                lastIdleSweep = .now
+                try commitBatch()
+            }
         }
         guard ContinuousClock.now - lastStatusRefresh >= .seconds(1) else { return }
         lastStatusRefresh = .now
@@ -413,7 +531,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     public func partitionsRevoked(_ partitions: [TopicPartition]) {
         do {
-            try commitBatch()
+            try applyStaged()
+            try commitBatch(wait: true)
             try commitToKafka(force: true)
         } catch {
             fatal = error
@@ -427,10 +546,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     public func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         var starts: [TopicPartition: Int64] = [:]
         do {
+            try finishCommit()
             starts = offsets.assign(partitions, stored: try store.offsets())
         } catch {
             fatal = error
         }
+        if startup.assigned == nil { startup.assigned = .now }
         logger.info("partitions assigned", metadata: [
             "kafka.partitions": "\(partitions.count)", "kafka.from_store": "\(starts.count)",
         ])

@@ -53,11 +53,17 @@ public protocol OutboxSink: AnyObject {
 }
 
 /// The pipeline's durable state: what it reads between commits and the one transaction per batch
-/// (``StateStore``, SQLite).
+/// (``StateStore``, SQLite). The reads may run on the pipeline thread while the committer's thread commits.
 public protocol PipelineStore: AnyObject {
-    func commit(_ batch: StoreBatch) throws
+    /// Returns the outbox row id of each message of `batch.outbox` (nil: ignored as a duplicate).
+    @discardableResult
+    func commit(_ batch: StoreBatch) throws -> [Int64?]
     func customer(_ id: String) throws -> StoredCustomer?
+    /// The stored customers among `ids`, with one query per few hundred ids.
+    func customers(ids: some Sequence<String>) throws -> [StoredCustomer]
     func customers(afterID: String?, limit: Int) throws -> [StoredCustomer]
+    /// The ids of ``customers(afterID:limit:)``, without reading the rows.
+    func customerIDs(afterID: String?, limit: Int) throws -> [String]
     func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer]
     func pendingOutbox(limit: Int, afterID: Int64?) throws -> [OutboxRow]
     func outboxRows(ids: [Int64]) throws -> [OutboxRow]
