@@ -48,6 +48,18 @@ func generatedMessages(customers: Int, events: Int, seed: UInt64) -> ([(key: [UI
     return (messages, counts)
 }
 
+/// Customers of the generated stream whose last event falls in its final 30 minutes of event time: their first
+/// session may not have ended when the events run out, so they may rightly have no segment yet
+/// (`first_segment: session_end`).
+func customersStillInTheirFirstSession(customers: Int, events: Int, seed: UInt64) -> Int {
+    var last: [String: Int64] = [:]
+    for event in SyntheticShoppers(customers: customers, events: events, seed: seed) {
+        last[event.customerID] = max(last[event.customerID] ?? .min, event.timestamp)
+    }
+    let end = last.values.max() ?? 0
+    return last.values.filter { $0 > end - 30 * 60_000 }.count
+}
+
 /// Reads every message of `topic` from the beginning (fresh group) until `count` arrived or the deadline passed.
 func readAll(_ topic: String, from broker: EmbeddedBroker, atLeast count: Int, within deadline: Duration = .seconds(60))
     throws -> [KafkaMessage]
