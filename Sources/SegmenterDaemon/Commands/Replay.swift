@@ -52,7 +52,7 @@ public final class Replay {
 
     public private(set) var engine: SegmentationEngine
     private var directory = InMemoryCustomers()
-    private lazy var flapCounter = FlapCounter(windowDays: options.flapWindowDays)
+    private var flapCounter: FlapCounter
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
     /// Receives every Audience Entered / Exited event in order (to write `--audience-changes-out`).
@@ -68,6 +68,7 @@ public final class Replay {
         engine = SegmentationEngine(segmentation: Segmentation(configuration: options.segmentation))
         engine.audiences = options.audiences
         self.onChange = onChange
+        flapCounter = FlapCounter(windowDays: options.flapWindowDays)
     }
 
     public func run() throws -> Summary {
