@@ -233,23 +233,8 @@ extension CustomerState {
     /// at that index): the audience timers probe one feature at many times.
     func feature(_ index: Int, at watermark: Int64, layout: FeatureLayout) -> Double {
         let age = lastEventAt == .min ? 0 : Double(max(0, watermark - lastEventAt))
-        switch layout.steps[index] {
-        case .count(let slot, _, let h), .sum(let slot, _, _, let h), .sessions(let slot, let h):
-            return h.map { slots[slot] * exp2(-age / $0) } ?? slots[slot]
-        case .daysSince(let slot, _, let cap):
-            let last = slots[slot]
-            return last == -.infinity ? cap : min(cap, max(0, (Double(watermark) - last) / 86_400_000))
-        case .lapsed(let slot, _, let after):
-            return Double(watermark) - slots[slot] >= after ? 1 : 0
-        case .ratio(let numerator, let denominator):
-            let d = feature(denominator, at: watermark, layout: layout)
-            return d > 1e-9 ? feature(numerator, at: watermark, layout: layout) / d : 0
-        case .cartAbandonment(let slot):
-            return slots[slot] > 0 ? max(0, slots[slot + 1]) / slots[slot] : 0
-        case .distinct(let slot, _, let limit):
-            return Double((slot..<(slot + limit)).filter { slots[$0] != 0 }.count)
-        case .share(let slot, _, _):
-            return slots[slot + 1] > 0 ? slots[slot] / slots[slot + 1] : 0
+        return value(of: layout.steps[index], at: watermark, age: age) {
+            feature($0, at: watermark, layout: layout)
         }
     }
 }

@@ -160,30 +160,38 @@ public struct CustomerState: Sendable, Hashable {
         }
         let age = lastEventAt == .min ? 0 : Double(max(0, watermark - lastEventAt))
         for (index, step) in layout.steps.enumerated() {
-            let value: Double
-            switch step {
-            case .count(let slot, _, let h), .sum(let slot, _, _, let h), .sessions(let slot, let h):
-                value = h.map { slots[slot] * exp2(-age / $0) } ?? slots[slot]
-            case .daysSince(let slot, _, let cap):
-                let last = slots[slot]
-                value = last == -.infinity ? cap : min(cap, max(0, (Double(watermark) - last) / 86_400_000))
-            case .lapsed(let slot, _, let after):
-                value = Double(watermark) - slots[slot] >= after ? 1 : 0
-            case .ratio(let numerator, let denominator):
-                let d = output[denominator]
-                value = d > 1e-9 ? output[numerator] / d : 0
-            case .cartAbandonment(let slot):
-                value = slots[slot] > 0 ? max(0, slots[slot + 1]) / slots[slot] : 0
-            case .distinct(let slot, _, let limit):
-                var n = 0
-                for i in slot..<(slot + limit) where slots[i] != 0 {
-                    n += 1
-                }
-                value = Double(n)
-            case .share(let slot, _, _):
-                value = slots[slot + 1] > 0 ? slots[slot] / slots[slot + 1] : 0
+            output[index] = value(of: step, at: watermark, age: age) { output[$0] }
+        }
+    }
+
+    /// One feature step's value in user units as of `watermark` (`age`: milliseconds since the last event);
+    /// `earlier` gives an earlier feature's value (for ratios), however the caller has it. ``features(at:layout:into:)`` and the
+    /// audience timers' single-feature probes share it, so a feature is computed one way only.
+    @inline(__always)
+    func value(
+        of step: FeatureLayout.Step, at watermark: Int64, age: Double, earlier: (Int) -> Double
+    ) -> Double {
+        switch step {
+        case .count(let slot, _, let h), .sum(let slot, _, _, let h), .sessions(let slot, let h):
+            return h.map { slots[slot] * exp2(-age / $0) } ?? slots[slot]
+        case .daysSince(let slot, _, let cap):
+            let last = slots[slot]
+            return last == -.infinity ? cap : min(cap, max(0, (Double(watermark) - last) / 86_400_000))
+        case .lapsed(let slot, _, let after):
+            return Double(watermark) - slots[slot] >= after ? 1 : 0
+        case .ratio(let numerator, let denominator):
+            let d = earlier(denominator)
+            return d > 1e-9 ? earlier(numerator) / d : 0
+        case .cartAbandonment(let slot):
+            return slots[slot] > 0 ? max(0, slots[slot + 1]) / slots[slot] : 0
+        case .distinct(let slot, _, let limit):
+            var n = 0
+            for i in slot..<(slot + limit) where slots[i] != 0 {
+                n += 1
             }
-            output[index] = value
+            return Double(n)
+        case .share(let slot, _, _):
+            return slots[slot + 1] > 0 ? slots[slot] / slots[slot + 1] : 0
         }
     }
 }
