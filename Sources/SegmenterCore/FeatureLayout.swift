@@ -17,10 +17,8 @@ public struct FeatureLayout: Sendable {
 
     public let spec: FeatureSpec
     let steps: [Step]
-    /// The spec has a lapse line (a `lapsed` feature).
-    public var hasLapseFeature: Bool {
-        steps.contains { if case .lapsed = $0 { true } else { false } }
-    }
+    /// The spec has a lapse line (a `lapsed` feature). Stored: every timer probe asks.
+    public let hasLapseFeature: Bool
     /// Slots that decay, grouped by half-life in milliseconds.
     let decayGroups: [(halfLifeMs: Double, slots: [Int])]
     /// Slots that hold times (epoch ms) rather than amounts; they start at -infinity.
@@ -91,6 +89,7 @@ public struct FeatureLayout: Sendable {
             }
         }
         self.steps = steps
+        hasLapseFeature = steps.contains { if case .lapsed = $0 { true } else { false } }
         self.decayGroups = groups.keys.sorted().map { ($0, groups[$0]!) }
         self.timeSlots = timeSlots
         self.slotCount = next
