@@ -29,6 +29,13 @@ public struct ByteReader {
 
     public var isAtEnd: Bool { position == bytes.count }
 
+    /// The next `count` bytes, or nil when fewer are left.
+    public mutating func readBytes(_ count: Int) -> [UInt8]? {
+        guard count >= 0, position + count <= bytes.count else { return nil }
+        defer { position += count }
+        return Array(bytes[position..<(position + count)])
+    }
+
     @inline(__always)
     public mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
         let size = MemoryLayout<T>.size

@@ -176,6 +176,31 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Stops fetching these assigned partitions until ``resume(_:)``; what was fetched and not yet delivered is
+    /// dropped, and fetching resumes from the next offset to deliver.
+    public func pause(_ partitions: [TopicPartition]) {
+        let list = RdKafka.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        reportAssignError(rd_kafka_pause_partitions(handle, list))
+    }
+
+    /// Moves where assigned partitions are consumed from (e.g. paused ones, before ``resume(_:)``).
+    public func seek(_ offsets: [TopicPartition: Int64]) {
+        guard !offsets.isEmpty else { return }
+        let list = RdKafka.makeList(offsets: offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(handle, list, 5_000) {
+            errorHandler?(RdKafka.consume(error, "cannot move to the restored offsets"))
+        }
+    }
+
+    /// Fetches paused partitions again.
+    public func resume(_ partitions: [TopicPartition]) {
+        let list = RdKafka.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        reportAssignError(rd_kafka_resume_partitions(handle, list))
+    }
+
     /// The partitions currently assigned to this member (empty before the first assignment).
     public func assignment() -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
@@ -289,6 +314,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             } else {
                 reportAssignError(rd_kafka_assign(handle, list))
             }
+            if let held = rebalanceListener?.partitionsToHold(partitions), !held.isEmpty { pause(held) }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             rebalanceListener?.partitionsRevoked(partitions)
             if cooperative {

@@ -13,7 +13,7 @@ import CRdKafka
 /// `@unchecked Sendable`: it may be handed to another thread, not shared between threads.
 public final class KafkaProducer: @unchecked Sendable {
     /// Set once in `init`; implicitly unwrapped only because the callbacks need `self` before it exists.
-    private var handle: OpaquePointer!
+    var handle: OpaquePointer!
     private let bootstrapServers: String
     private var topics: [String: OpaquePointer] = [:]
     private var topicNames = TopicNames()

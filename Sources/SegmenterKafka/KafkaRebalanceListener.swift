@@ -13,4 +13,12 @@ public protocol KafkaRebalanceListener: AnyObject {
     /// partition whose start the owner knows (e.g. from its own store); partitions left out start at
     /// the group's committed offset, or at `auto.offset.reset` when there is none.
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64]
+
+    /// Of the partitions just assigned (after ``partitionsAssigned(_:)``), those to pause at once: nothing of them is
+    /// fetched until the owner calls `KafkaConsumer.resume(_:)` (e.g. once their state is restored). Default: none.
+    func partitionsToHold(_ assigned: [TopicPartition]) -> [TopicPartition]
+}
+
+extension KafkaRebalanceListener {
+    public func partitionsToHold(_ assigned: [TopicPartition]) -> [TopicPartition] { [] }
 }

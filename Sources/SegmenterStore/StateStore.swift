@@ -146,6 +146,30 @@ public final class StateStore {
         try connection.exec("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
+    /// The partitions that have undelivered outbox rows for `topic`.
+    public func outboxPartitions(topic: String) throws -> [Int32] {
+        try connection.withStatement("SELECT DISTINCT partition FROM outbox WHERE topic = ? ORDER BY partition") {
+            try $0.bind(1, topic)
+            var partitions: [Int32] = []
+            while try $0.step() { partitions.append(Int32($0.int64(0))) }
+            return partitions
+        }
+    }
+
+    /// Deletes the undelivered outbox rows for `topic` in `partition` (rows another instance's newer writes have made
+    /// stale); returns how many.
+    @discardableResult
+    public func deleteOutbox(topic: String, partition: Int32) throws -> Int {
+        try connection.transaction {
+            try connection.withStatement("DELETE FROM outbox WHERE topic = ? AND partition = ?") {
+                try $0.bind(1, topic)
+                try $0.bind(2, Int64(partition))
+                try $0.run()
+            }
+            return Int(connection.changes)
+        }
+    }
+
     public func setMetadata(_ key: String, _ value: String) throws {
         try connection.transaction { try upsertMetadata(key, value) }
     }
@@ -158,6 +182,9 @@ public final class StateStore {
     @discardableResult
     public func commit(_ batch: StoreBatch) throws -> [Int64?] {
         try connection.transaction {
+            try connection.runForEach("DELETE FROM customers WHERE partition = ?", batch.replacedPartitions) {
+                try $0.bind(1, Int64($1))
+            }
             try upsertCustomers(batch.customers)
             let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)

@@ -17,12 +17,15 @@ public struct StoreBatch: Sendable {
     public var metadata: [String: String] = [:]
     /// Outbox rows whose delivery was confirmed since the last batch: deleted in the same transaction.
     public var deleteOutboxIDs: [Int64] = []
+    /// Partitions whose stored customers are replaced: deleted before this batch's customers are written (a partition
+    /// restored from its changelog holds exactly what the changelog holds).
+    public var replacedPartitions: [Int32] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
-            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty
+            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && replacedPartitions.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -35,5 +38,6 @@ public struct StoreBatch: Sendable {
         offsets.removeAll(keepingCapacity: keepingCapacity)
         metadata.removeAll(keepingCapacity: keepingCapacity)
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
+        replacedPartitions.removeAll(keepingCapacity: keepingCapacity)
     }
 }

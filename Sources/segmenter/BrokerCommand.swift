@@ -10,12 +10,14 @@ struct BrokerCommand: AsyncParsableCommand {
         discussion: """
             Prints the bootstrap servers (127.0.0.1 only) on the first line of standard output. \
             The mock cluster keeps only about 5 MB per partition, dropping older messages like \
-            retention, so spread large loads over many partitions.
+            retention, so spread large loads over many partitions. It has no CreateTopics: create each \
+            consumer group's changelog topic here (<group_id>-<input topic>-changelog, with the input's \
+            partition count), or the daemon refuses the one the broker auto-creates.
             """
     )
 
     @Option(help: "Topics to create, as comma-separated name:partitions entries.")
-    var topics = "events:16,segment-changes:4,segmenter-dlq:1"
+    var topics = "events:16,segmenter-events-changelog:16,segment-changes:4,segmenter-dlq:1"
 
     @Option(help: "Number of brokers in the cluster.")
     var brokers = 1

@@ -83,7 +83,7 @@ struct DaemonEndToEndTests {
     @Test("a restart resumes from the stored offsets even when the group's Kafka offsets are gone")
     func restartWithNewGroup() throws {
         try withTemporaryDirectory { directory in
-            let broker = try makeBroker()
+            let broker = try makeBroker(groups: ["g1", "g2"])
             let (first, counts) = generatedMessages(customers: 300, events: 6_000, seed: 2)
             try produce(first, broker: broker)
             let data = directory.appendingPathComponent("data").path

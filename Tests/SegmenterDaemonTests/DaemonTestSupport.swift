@@ -10,10 +10,13 @@ import Testing
 /// The embedded broker's group timings (DESIGN §8): without them a second member or a restarted one stalls.
 let fastGroupProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
 
-/// A broker on 127.0.0.1 with the daemon's three topics.
-func makeBroker(partitions: Int32 = 4) throws -> EmbeddedBroker {
+/// A broker on 127.0.0.1 with the daemon's topics, and the changelog topic of each consumer group in `groups` (the
+/// embedded broker has no CreateTopics, and would auto-create it with its default partition count).
+func makeBroker(partitions: Int32 = 4, groups: [String] = ["segmenter"]) throws -> EmbeddedBroker {
     // segment-changes gets as many partitions as events: the mock cluster keeps only ~5 MB per partition.
-    try EmbeddedBroker(brokers: 1, topics: ["events": partitions, "segment-changes": partitions, "segmenter-dlq": 1])
+    var topics: [String: Int32] = ["events": partitions, "segment-changes": partitions, "segmenter-dlq": 1]
+    for group in groups { topics[Changelog.defaultTopic(groupID: group, inputTopic: "events")] = partitions }
+    return try EmbeddedBroker(brokers: 1, topics: topics)
 }
 
 /// Produces (key, value) messages to `topic` and waits until every one is delivered.
@@ -122,6 +125,9 @@ final class RunningPipeline: @unchecked Sendable {
 /// What a data directory holds, read through a read-only connection.
 struct StoreContents {
     var counts: [String: Int64] = [:]
+    /// Each customer's input partition and last transition number.
+    var partitions: [String: Int32] = [:]
+    var sequences: [String: Int64] = [:]
     var offsets: [TopicPartitionKey: Int64] = [:]
     var transitions: [String: [Transition]] = [:]
     var outbox: Int64 = 0
@@ -131,6 +137,8 @@ struct StoreContents {
         let reader = try StoreReader(path: dataDirectory + "/" + DataDirectory.databaseFileName)
         try reader.forEachCustomer { customer in
             counts[customer.customerID] = customer.eventCount
+            partitions[customer.customerID] = customer.partition
+            sequences[customer.customerID] = customer.transitionSeq
             if customer.segmentID == nil { withoutSegment += 1 }
         }
         offsets = try reader.offsets()

@@ -41,6 +41,7 @@ final class FakeEventSource: EventSource, @unchecked Sendable {
     func subscribe(topics: [String]) throws {}
     func commit(_ offsets: [TopicPartition: Int64]) throws {}
     func close(timeout: Duration) throws {}
+    func resume(_ partitions: [(TopicPartition, Int64)]) {}
 
     func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
         nextOffsets.reduce(into: [:]) { $0[$1.key] = Int64(partitions[Int($1.key.partition)].count) - $1.value }
@@ -128,7 +129,9 @@ final class FakeOutboxSink: OutboxSink, @unchecked Sendable {
 
     func waitForBrokers(timeout: Duration) throws {}
 
-    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) throws {
+    func produce(
+        topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64
+    ) throws {
         lock.withLock {
             producedMessages.append(Produced(topic: topic, value: value, token: token))
             if holding {

@@ -35,7 +35,10 @@ public struct DemoRun {
         var logger = Logger(label: "segmenter-demo")
         logger.logLevel = .warning
         let broker = try EmbeddedBroker(
-            brokers: 1, topics: ["events": 8, "segment-changes": 2, "segmenter-dlq": 1, "audience-changes": 2])
+            brokers: 1, topics: [
+                "events": 8, "segmenter-events-changelog": 8, "segment-changes": 2, "segmenter-dlq": 1,
+                "audience-changes": 2,
+            ])
         let temporary = dataDir == nil
         let directory = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("segmenter-demo-\(ProcessInfo.processInfo.processIdentifier)").path

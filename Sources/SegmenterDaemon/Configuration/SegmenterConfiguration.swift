@@ -21,6 +21,17 @@ public struct SegmenterConfiguration: Sendable {
         public var deadLetterTopic = "segmenter-dlq"
         /// Audience Entered / Exited events (Segment `track` calls, key = customer id). Default: `audience-changes`.
         public var audiencesTopic = "audience-changes"
+        /// The compacted topic every committed customer state is written to, so that a partition's state moves with
+        /// it to another instance of the group (DESIGN §7); `off` keeps state on this instance only. Needs exactly
+        /// one input topic. Default: `<group_id>-<input topic>-changelog`.
+        public var changelogTopic: String?
+        /// Whether ``changelogTopic`` is in use. Default: true.
+        public var changelogEnabled = true
+        /// The changelog topic in use, nil when it is off.
+        public var changelog: String? {
+            guard changelogEnabled, let input = eventTopics.first else { return nil }
+            return changelogTopic ?? Changelog.defaultTopic(groupID: groupID, inputTopic: input)
+        }
         /// Messages larger than this go to the dead-letter topic. Default: 65,536.
         public var maxMessageBytes = 65_536
         /// Any librdkafka property, passed through unchanged (TLS, SASL, tuning). Default: none.
@@ -147,11 +158,27 @@ public struct SegmenterConfiguration: Sendable {
             "max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
         c.kafka.properties = kafka.stringMap("properties")
         let topics = kafka.section("topics")
-        topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences"])
+        topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences", "changelog"])
         c.kafka.eventTopics = topics.stringList("events") ?? c.kafka.eventTopics
         c.kafka.changesTopic = topics.string("changes", default: c.kafka.changesTopic)
         c.kafka.deadLetterTopic = topics.string("dead_letters", default: c.kafka.deadLetterTopic)
         c.kafka.audiencesTopic = topics.string("audiences", default: c.kafka.audiencesTopic)
+        if topics.has("changelog") {
+            let changelog = topics.string("changelog", default: "").trimmingSpaces
+            if changelog == "off" {
+                c.kafka.changelogEnabled = false
+            } else if changelog.isEmpty {
+                topics.report("kafka.topics.changelog: is empty; name a topic, or write off to keep state local")
+            } else {
+                c.kafka.changelogTopic = changelog
+            }
+        }
+        if c.kafka.changelogEnabled, c.kafka.eventTopics.count > 1 {
+            topics.report(
+                "kafka.topics.changelog: a changelog needs exactly one input topic, and kafka.topics.events names "
+                    + "\(c.kafka.eventTopics.count); run one consumer group per input topic, or set "
+                    + "kafka.topics.changelog: off to keep each instance's state local")
+        }
         for (name, value) in [("events", c.kafka.eventTopics.joined()), ("changes", c.kafka.changesTopic),
                               ("dead_letters", c.kafka.deadLetterTopic), ("audiences", c.kafka.audiencesTopic)]
         where value.isEmpty {

@@ -28,6 +28,8 @@ public final class SegmenterMetrics: Sendable {
         var reevaluated: Int64 = 0
         var audienceGauges: [String: Gauge] = [:]
         var audienceChanges: [AudienceStatus.ChangeKey: Int64] = [:]
+        var restoreGauges: [TopicPartition: Gauge] = [:]
+        var restoredCustomers: Int64 = 0
     }
 
     /// Every dead-letter reason, from the decoder's stable code set (so a new code cannot be missed here).
@@ -105,6 +107,7 @@ public final class SegmenterMetrics: Sendable {
             updateAudiences(current.audiences, &seen)
             gauge("segmenter_outbox_pending", "Changes and dead letters committed but not yet delivered")
                 .set(Double(current.outboxPending))
+            updateRestores(current, &seen)
             gauge("segmenter_model_version", "Version of the model in use").set(Double(current.modelVersion))
             gauge("segmenter_model_inertia", "Running mean squared distance of learned vectors to their center")
                 .set(current.inertia)
@@ -174,6 +177,33 @@ public final class SegmenterMetrics: Sendable {
         for (partition, gauge) in seen.lagGauges where current.lagByPartition[partition] == nil {
             registry.unregisterGauge(gauge)
             seen.lagGauges.removeValue(forKey: partition)
+        }
+    }
+
+    /// Restores from the changelog: records left per partition (the gauge goes once the partition is consumed
+    /// again), seconds spent and customers restored.
+    private func updateRestores(_ current: PipelineStatus, _ seen: inout Seen) {
+        for (partition, left) in current.restoreRemaining {
+            let gauge = seen.restoreGauges[partition] ?? registry.makeGauge(
+                name: "segmenter_restore_remaining",
+                labels: [("topic", partition.topic), ("partition", String(partition.partition))],
+                help: "Changelog records left to read per partition being restored")
+            seen.restoreGauges[partition] = gauge
+            gauge.set(Double(left))
+        }
+        for (partition, gauge) in seen.restoreGauges where current.restoreRemaining[partition] == nil {
+            registry.unregisterGauge(gauge)
+            seen.restoreGauges.removeValue(forKey: partition)
+        }
+        gauge("segmenter_restore_seconds", "Seconds spent restoring partitions from the changelog since start")
+            .set(current.restoreSecondsTotal)
+        gauge("segmenter_restores_completed", "Partitions restored from the changelog since start")
+            .set(Double(current.restoresCompleted))
+        if current.restoredCustomersTotal > seen.restoredCustomers {
+            registry.makeCounter(name: "segmenter_restored_customers_total",
+                                 help: "Customers restored from the changelog")
+                .increment(by: current.restoredCustomersTotal - seen.restoredCustomers)
+            seen.restoredCustomers = current.restoredCustomersTotal
         }
     }
 

@@ -24,6 +24,9 @@ struct CustomerWorkingSet: CustomerDirectory {
     private var committingNewcomers: Set<String> = []
     /// Ids ``preload(_:)`` found in neither memory nor the store, until ``endPreload()``.
     private var absent: Set<String> = []
+    /// The partitions whose stored customers the walks and timers see (nil: all). With a changelog, the store may
+    /// keep customers of partitions another instance owns now; they are that instance's to age and re-evaluate.
+    var owned: Set<Int32>?
 
     init(store: any PipelineStore, layout: FeatureLayout, capacity: Int) {
         self.store = store
@@ -96,6 +99,21 @@ struct CustomerWorkingSet: CustomerDirectory {
     }
 
     mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord] {
+        guard let owned else { return try allCustomers(after: after, limit: limit) }
+        // Pages of every stored customer, filtered, until `limit` owned ones or the end: the engine ends a walk at
+        // the first short page.
+        var result: [CustomerRecord] = []
+        var cursor = after
+        while result.count < limit {
+            let page = try allCustomers(after: cursor, limit: limit)
+            result += page.lazy.filter { owned.contains($0.partition) }.prefix(limit - result.count)
+            guard page.count == limit, let last = page.last else { break }
+            cursor = last.customerID
+        }
+        return result
+    }
+
+    private mutating func allCustomers(after: String?, limit: Int) throws -> [CustomerRecord] {
         guard limit > 0 else { return [] }
         // Ids first (the primary-key index alone), then only the rows not in memory: the re-evaluation passes walk
         // every customer, and reading each one's state from SQLite when the cache holds it was wasted work.
@@ -128,7 +146,7 @@ struct CustomerWorkingSet: CustomerDirectory {
         var after: (due: Int64, id: String)?
         while true {
             let page = try store.customersDue(through: time, after: after, limit: 5_000)
-            for row in page {
+            for row in page where owned?.contains(row.partition) ?? true {
                 let record = try peek(row.customerID) ?? CustomerRecord(stored: row, layout: layout)
                 if let at = record.timerDueAt, at <= time { due[row.customerID] = record }
             }

@@ -34,9 +34,13 @@ struct OutboxPublisher {
     /// through the store reaches its end, and again when rows are committed while failed rows wait.
     private(set) var behind = true
     private let logger: Logger
+    /// Topics whose rows go to the partition stored with them (the changelog: partition n holds the state of input
+    /// partition n) rather than to the partitioner's choice.
+    private let fixedPartitionTopics: Set<String>
 
-    init(logger: Logger) {
+    init(logger: Logger, fixedPartitionTopics: Set<String> = []) {
         self.logger = logger
+        self.fixedPartitionTopics = fixedPartitionTopics
     }
 
     var isIdle: Bool { inFlight.isEmpty && failed.isEmpty }
@@ -136,7 +140,8 @@ struct OutboxPublisher {
         throws
     {
         try sink.produce(
-            topic: message.topic, key: message.key, value: message.payload,
+            topic: message.topic, partition: fixedPartitionTopics.contains(message.topic) ? message.partition : nil,
+            key: message.key, value: message.payload,
             headers: message.headers.map { KafkaHeader(key: $0.0, value: $0.1) }, token: UInt64(id))
         inFlight[UInt64(id)] = trigger
     }

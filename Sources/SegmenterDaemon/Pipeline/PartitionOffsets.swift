@@ -90,6 +90,12 @@ struct PartitionOffsets {
         return starts
     }
 
+    /// A partition restored from its changelog resumes at `nextOffset`, stored with the next batch.
+    mutating func restored(_ topicPartition: TopicPartition, nextOffset: Int64) {
+        flushRun()
+        pending[topicPartition] = nextOffset
+    }
+
     /// Partitions taken away (after the batch holding their messages was committed).
     mutating func revoke(_ partitions: [TopicPartition]) {
         let revoked = Set(partitions)

@@ -32,6 +32,16 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var engine: SegmentationEngine
     private var customers: CustomerWorkingSet
     private var offsets = PartitionOffsets()
+    /// The changelog topic's writer and restorer; nil when `kafka.topics.changelog` is off (or in tests on fakes).
+    private let changelog: ChangelogSync?
+    /// Makes sure the changelog topic exists with the input's partition count (run once the brokers answer).
+    private let ensureChangelogTopic: (() throws -> Void)?
+    /// Customers of restored partitions, and the rows that settle their changelog, for the next batch.
+    private var restored: [StoredCustomer] = []
+    private var settlingRows: [OutboxMessage] = []
+    /// Restored partitions waiting for the batch that stores them; resumed once it has committed.
+    private var restoredPartitions: [TopicPartition] = []
+    private var restoreStarted: [Int32: ContinuousClock.Instant] = [:]
     private let committer: BatchCommitter
     private let commands = OperatorCommands()
     private var batch = StoreBatch()
@@ -126,6 +136,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 transitionHistory: configuration.store.transitionHistory))
         let errors = KafkaErrorLog(logger: logger)
         let kafka = configuration.kafka
+        let store = dataDirectory.store
         var producerProperties = kafka.properties
         producerProperties["linger.ms"] = producerProperties["linger.ms"] ?? "5"
         // Change events are repetitive JSON: lz4 makes them several times smaller on the wire and on disk.
@@ -135,9 +146,38 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 bootstrapServers: kafka.bootstrapServers, groupID: nil, clientID: kafka.clientID,
                 properties: producerProperties),
             errorHandler: { errors.report($0, client: "producer") }, logHandler: errors.logHandler(client: "producer"))
+        var changelog: ChangelogSync?
+        var ensureChangelogTopic: (() throws -> Void)?
+        if let topic = kafka.changelog, let input = kafka.eventTopics.first {
+            var instanceID = try store.metadata(ChangelogSync.instanceKey) ?? ""
+            if instanceID.isEmpty {
+                instanceID = UUID().uuidString.lowercased()
+                try store.setMetadata(ChangelogSync.instanceKey, instanceID)
+            }
+            let serial = try store.metadata(ChangelogSync.serialKey).flatMap { Int64($0) } ?? 0
+            let reader = try KafkaPartitionReader(configuration: KafkaConfiguration(
+                bootstrapServers: kafka.bootstrapServers, groupID: "\(kafka.groupID)-changelog-reader",
+                clientID: kafka.clientID, properties: kafka.properties))
+            changelog = ChangelogSync(
+                topic: topic, inputTopic: input, instanceID: instanceID, serial: serial, reader: reader, logger: logger)
+            ensureChangelogTopic = {
+                guard let partitions = try producer.partitionCount(of: input, timeout: .seconds(10)) else {
+                    throw KafkaError(
+                        code: .unknownTopic,
+                        message: "the input topic \(input) does not exist, so its changelog \(topic) cannot be laid out: "
+                            + "create \(input) first (with as many partitions as you may want instances)")
+                }
+                let check = try producer.ensureTopic(
+                    topic, partitions: partitions, configs: Changelog.topicConfigs, timeout: .seconds(3))
+                logger.info("changelog topic ready", metadata: [
+                    "kafka.topic": "\(topic)", "kafka.partitions": "\(partitions)", "changelog.check": "\(check)",
+                ])
+            }
+        }
         try self.init(
             configuration: configuration, logger: logger, status: status, dataDirectory: dataDirectory,
-            sink: KafkaOutboxSink(producer), errors: errors
+            sink: KafkaOutboxSink(producer), errors: errors, changelog: changelog,
+            ensureChangelogTopic: ensureChangelogTopic
         ) { listener in
             var properties = kafka.properties
             properties["enable.partition.eof"] = properties["enable.partition.eof"] ?? "false"
@@ -161,9 +201,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     init(
         configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard,
         dataDirectory: DataDirectory, sink: any OutboxSink, errors: KafkaErrorLog? = nil,
+        changelog: ChangelogSync? = nil, ensureChangelogTopic: (() throws -> Void)? = nil,
         makeSource: (any KafkaRebalanceListener) throws -> any EventSource
     ) throws {
         self.configuration = configuration
+        self.changelog = changelog
+        self.ensureChangelogTopic = ensureChangelogTopic
         self.logger = logger
         self.status = status
         self.dataDirectory = dataDirectory
@@ -176,7 +219,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             store: dataDirectory.store, layout: engine.segmentation.layout, capacity: configuration.store.cacheSize)
         committer = BatchCommitter(
             store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
-            publisher: OutboxPublisher(logger: logger))
+            publisher: OutboxPublisher(logger: logger, fixedPartitionTopics: Set([changelog?.topic].compactMap { $0 })))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
         errors?.pipeline = self
         source = try makeSource(self)
@@ -198,6 +241,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// reports a fatal error). Returning normally means everything was committed and flushed.
     public func run() throws {
         try sink.waitForBrokers(timeout: .seconds(10))
+        try ensureChangelogTopic?()
+        try dropStaleChangelogRows()
         try AudienceBackfill(store: store, topic: configuration.kafka.audiencesTopic, status: status, logger: logger)
             .run(engine: &engine, customers: &customers)
         try source.subscribe(topics: configuration.kafka.eventTopics)
@@ -220,6 +265,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 stage($0)
             }
             try applyStaged()
+            try stepRestores()
             if let fatal { throw fatal }
             let due = batchStarted.map { ContinuousClock.now - $0 >= interval } ?? false
             if batchMessages >= batchSize || due, committer.isDone || batchMessages >= limit {
@@ -266,6 +312,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     /// Decodes a message of the poll; it is applied with the rest of the poll by ``applyStaged()``.
     private func stage(_ message: SourceMessage) {
+        // A partition being restored is read again from the restored offset once it is stored.
+        if let changelog, changelog.isRestoring, changelog.isRestoring(message.partition) { return }
         if batchStarted == nil { batchStarted = .now }
         batchMessages += 1
         let content: StagedMessage.Content
@@ -393,6 +441,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         savedModelVersion = segmentation.version
         batch.offsets = offsets.batchOffsets()
+        if let changelog { addChangelogRows(changelog) }
         batch.metadata[DataDirectory.engineProgressKey] = DataDirectory.encode(engine.progress)
         pendingStatus = takeStatusUpdate()
         committer.submit(&batch, entries: entries)
@@ -527,6 +576,95 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
     }
 
+    // MARK: changelog
+
+    /// The batch's changelog rows (changed customers, then a marker per moved partition), and the customers and
+    /// settling rows of partitions restored since the last batch.
+    private func addChangelogRows(_ changelog: ChangelogSync) {
+        let moved = batch.offsets
+        let durable = offsets.durable
+        let input = changelog.inputTopic
+        let rows = changelog.rows(for: batch.customers, moved: moved, next: { partition in
+            moved[TopicPartitionKey(topic: input, partition: partition)]
+                ?? durable[TopicPartition(topic: input, partition: partition)]
+        }, createdAt: Self.wallClock())
+        for row in rows { entries.append(.message(row)) }
+        if !restored.isEmpty {
+            batch.customers.append(contentsOf: restored)
+            restored.removeAll()
+        }
+        for row in settlingRows { entries.append(.message(row)) }
+        settlingRows.removeAll()
+        batch.metadata[ChangelogSync.serialKey] = String(changelog.serial)
+    }
+
+    /// At start, before the outbox is published: changelog rows left undelivered by a crash are dropped for every
+    /// partition whose changelog another instance has written since — its writes are newer than ours, and ours must
+    /// not land after them.
+    private func dropStaleChangelogRows() throws {
+        guard let changelog else { return }
+        for partition in try store.outboxPartitions(topic: changelog.topic) {
+            guard let marker = try changelog.tailMarker(partition), marker.writer != changelog.instanceID else {
+                continue
+            }
+            let dropped = try store.deleteOutbox(topic: changelog.topic, partition: partition)
+            logger.warning("dropped undelivered changelog rows: another instance wrote the partition since", metadata: [
+                "kafka.partition": "\(partition)", "changelog.rows": "\(dropped)", "changelog.writer": "\(marker.writer)",
+            ])
+        }
+    }
+
+    /// Reads the restoring partitions on; a finished one is stored with the next batch and then consumed again from
+    /// its restored offset.
+    private func stepRestores() throws {
+        guard let changelog, changelog.isRestoring || !restoredPartitions.isEmpty else { return }
+        let done = try changelog.step(max: 20_000)
+        for restore in done {
+            let partition = restore.partition.partition
+            let (customers, nextOffset, unsettled) = restore.result()
+            let resume = nextOffset ?? 0
+            batch.replacedPartitions.append(partition)
+            restored.append(contentsOf: customers)
+            let standing = Dictionary(customers.map { ($0.customerID, $0) }, uniquingKeysWith: { $1 })
+            settlingRows += changelog.settlingRows(
+                partition: partition, unsettled: unsettled, standing: standing, nextOffset: resume,
+                createdAt: Self.wallClock())
+            let input = TopicPartition(topic: changelog.inputTopic, partition: partition)
+            offsets.restored(input, nextOffset: resume)
+            restoredPartitions.append(input)
+            let seconds = restoreStarted.removeValue(forKey: partition).map { (ContinuousClock.now - $0).seconds } ?? 0
+            logger.info("partition restored from the changelog", metadata: [
+                "kafka.partition": "\(partition)", "restore.customers": "\(customers.count)",
+                "restore.next_offset": "\(resume)", "restore.unsettled": "\(unsettled.count)",
+                "restore.malformed": "\(restore.malformed)", "restore.seconds": "\(seconds)",
+            ])
+            status.update { s in
+                s.restoreSecondsTotal += seconds
+                s.restoredCustomersTotal += Int64(customers.count)
+                s.restoresCompleted += 1
+            }
+        }
+        let remaining = changelog.remaining
+        status.update { $0.restoreRemaining = remaining }
+        guard !done.isEmpty else { return }
+        // The restored customers and offsets become durable first; only then are the partitions consumed again.
+        try commitBatch(wait: true)
+        let resumed = restoredPartitions
+        restoredPartitions.removeAll()
+        customers.owned = ownedPartitions()
+        counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        source.resume(resumed.map { ($0, offsets.durable[$0] ?? 0) })
+        status.update { $0.restoreRemaining = changelog.remaining }
+    }
+
+    /// The partitions whose customers this instance may touch: assigned and not being restored (nil: all, without
+    /// a changelog — the store then holds only what this instance consumed).
+    private func ownedPartitions() -> Set<Int32>? {
+        guard let changelog else { return nil }
+        return Set(offsets.assigned.map(\.partition).filter { !changelog.isRestoring($0) })
+            .subtracting(restoredPartitions.map(\.partition))
+    }
+
     // MARK: rebalance
 
     public func partitionsRevoked(_ partitions: [TopicPartition]) {
@@ -540,6 +678,16 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         customers.reset()
         offsets.revoke(partitions)
+        if let changelog {
+            do {
+                try changelog.cancelRestores(partitions.map(\.partition))
+            } catch {
+                fatal = error
+            }
+            restoredPartitions.removeAll { partitions.contains($0) }
+            customers.owned = ownedPartitions()
+            status.update { $0.restoreRemaining = changelog.remaining }
+        }
         logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions.count)"])
     }
 
@@ -548,6 +696,24 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         do {
             try finishCommit()
             starts = offsets.assign(partitions, stored: try store.offsets())
+            if let changelog {
+                var restoring: [Int32] = []
+                for partition in partitions where partition.topic == changelog.inputTopic {
+                    guard let marker = try changelog.needsRestore(partition.partition, stored: starts[partition])
+                    else { continue }
+                    restoring.append(partition.partition)
+                    starts[partition] = marker.nextOffset
+                    restoreStarted[partition.partition] = .now
+                }
+                if !restoring.isEmpty {
+                    try changelog.beginRestores(restoring)
+                    logger.info("restoring partitions from the changelog", metadata: [
+                        "kafka.partitions": "\(restoring)", "kafka.topic": "\(changelog.topic)",
+                    ])
+                }
+                customers.owned = ownedPartitions()
+                status.update { $0.restoreRemaining = changelog.remaining }
+            }
         } catch {
             fatal = error
         }
@@ -556,6 +722,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             "kafka.partitions": "\(partitions.count)", "kafka.from_store": "\(starts.count)",
         ])
         return starts
+    }
+
+    public func partitionsToHold(_ assigned: [TopicPartition]) -> [TopicPartition] {
+        guard let changelog else { return [] }
+        return assigned.filter { $0.topic == changelog.inputTopic && changelog.isRestoring($0.partition) }
     }
 
     static func wallClock() -> Int64 {

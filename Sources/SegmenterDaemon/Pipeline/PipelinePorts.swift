@@ -42,13 +42,19 @@ public protocol EventSource: AnyObject {
     func lag(for nextOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64]
     /// Leaves the group, giving up after `timeout` (a broker outage must not hold up a shutdown).
     func close(timeout: Duration) throws
+    /// Consumes partitions held at assignment (``KafkaRebalanceListener/partitionsToHold(_:)``) again, each from the
+    /// given offset.
+    func resume(_ partitions: [(TopicPartition, Int64)])
 }
 
 /// Where the pipeline's outbox rows go: an idempotent producer (``KafkaProducer``) or a fake. Every produced
 /// message gets exactly one delivery report, carrying its `token`.
 public protocol OutboxSink: AnyObject {
     func waitForBrokers(timeout: Duration) throws
-    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) throws
+    /// `partition`: a fixed partition (the changelog's), or nil to let the partitioner choose from the key.
+    func produce(
+        topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64
+    ) throws
     func pollDeliveries(timeout: Duration) -> [DeliveryReport]
 }
 
@@ -111,6 +117,11 @@ final class KafkaEventSource: EventSource {
     func close(timeout: Duration) throws {
         try consumer.close(timeout: timeout)
     }
+
+    func resume(_ partitions: [(TopicPartition, Int64)]) {
+        consumer.seek(Dictionary(partitions, uniquingKeysWith: { $1 }))
+        consumer.resume(partitions.map(\.0))
+    }
 }
 
 /// The daemon's ``OutboxSink``: an idempotent ``KafkaProducer``.
@@ -125,8 +136,11 @@ final class KafkaOutboxSink: OutboxSink {
         try producer.waitForBrokers(timeout: timeout)
     }
 
-    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) throws {
-        try producer.produce(topic: topic, key: key, value: value, headers: headers, token: token)
+    func produce(
+        topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64
+    ) throws {
+        try producer.produce(
+            topic: topic, partition: partition, key: key, value: value, headers: headers, token: token)
     }
 
     func pollDeliveries(timeout: Duration) -> [DeliveryReport] {

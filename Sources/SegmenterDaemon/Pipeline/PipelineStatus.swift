@@ -52,6 +52,11 @@ public struct PipelineStatus: Sendable {
     public var reevaluatedTotal: Int64 = 0
     public var reevaluationPasses: Int64 = 0
     public var outboxPending: Int64 = 0
+    /// Changelog records left to read per partition being restored.
+    public var restoreRemaining: [TopicPartition: Int64] = [:]
+    public var restoreSecondsTotal: Double = 0
+    public var restoredCustomersTotal: Int64 = 0
+    public var restoresCompleted: Int64 = 0
     public var batches: Int64 = 0
     public var lastBatchCommitSeconds: Double = 0
     public var recentChanges: [RecentChange] = []
@@ -69,6 +74,11 @@ public struct PipelineStatus: Sendable {
         if !storeOpen { problems.append("the store is not open") }
         if !started { problems.append("the pipeline has not started consuming") }
         if assignedPartitions.isEmpty { problems.append("no partitions are assigned to this instance") }
+        if !restoreRemaining.isEmpty {
+            let left = restoreRemaining.values.reduce(0, +)
+            problems.append(
+                "restoring \(restoreRemaining.count) partitions from the changelog (\(left) records left to read)")
+        }
         if let brokers = kafkaBrokers, brokers.up == 0 {
             problems.append(
                 "no Kafka broker is reachable (0 of \(brokers.known) up): check the brokers and "

@@ -1,0 +1,102 @@
+import CRdKafka
+
+/// Reads chosen partitions from chosen offsets, outside any consumer group: how the daemon restores a partition's
+/// customers from its changelog topic, and reads the tail of one to see who wrote it last. Nothing is committed
+/// (`enable.auto.commit=false`); the `group.id` librdkafka requires is never joined.
+///
+/// Threading contract: use an instance from one thread at a time (`@unchecked Sendable` for the same reason as
+/// ``KafkaConsumer``).
+public final class KafkaPartitionReader: @unchecked Sendable {
+    private var handle: OpaquePointer!
+    private let bootstrapServers: String
+    private var topicNames = TopicNames()
+
+    /// A reader on the configuration's cluster (its `groupID` is used only because librdkafka needs one).
+    public init(configuration: KafkaConfiguration) throws(KafkaError) {
+        bootstrapServers = configuration.bootstrapServers
+        var configuration = configuration
+        if configuration.groupID == nil { configuration.groupID = "segmenter-partition-reader" }
+        let conf = try configuration.makeConf(
+            defaults: ["enable.partition.eof": "false", "fetch.wait.max.ms": "10", "auto.offset.reset": "earliest"],
+            required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
+        )
+        handle = try RdKafka.makeHandle(RD_KAFKA_CONSUMER, conf: conf)
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit {
+        guard let handle else { return }
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+
+    /// The partition's low and high watermarks (first offset kept, next offset to be written), asked of its leader.
+    public func watermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64)
+    {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(
+            handle, partition.topic, partition.partition, &low, &high, RdKafka.milliseconds(timeout))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(
+                code: RdKafka.code(err),
+                message: "cannot read the offsets of \(partition) from \(bootstrapServers): \(RdKafka.text(err))",
+                topicPartition: partition)
+        }
+        return (low, high)
+    }
+
+    /// Replaces what is read with these partitions, each from its offset.
+    public func assign(_ starts: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = RdKafka.makeList(offsets: starts)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(handle, starts.isEmpty ? nil : list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(code: RdKafka.code(err), message: "cannot read \(starts.keys): \(RdKafka.text(err))")
+        }
+    }
+
+    /// Visits up to `max` messages of the assigned partitions: waits up to `timeout` for the first, then takes
+    /// what is already fetched. Returns how many it visited; errors other than fatal ones are skipped.
+    @discardableResult
+    public func poll(max: Int, timeout: Duration, _ body: (KafkaMessageView) throws -> Void) throws -> Int {
+        var visited = 0
+        var wait = RdKafka.milliseconds(timeout)
+        while visited < max, let message = rd_kafka_consumer_poll(handle, wait) {
+            wait = 0
+            defer { rd_kafka_message_destroy(message) }
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR__FATAL {
+                throw KafkaError(
+                    code: .fatal, message: "the partition reader failed: \(String(cString: rd_kafka_message_errstr(message)))")
+            }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+            try body(KafkaMessageView(message, topic: topicNames.name(of: message.pointee.rkt)))
+            visited += 1
+        }
+        return visited
+    }
+
+    /// Every message of `partition` in `[from, through]`, copied, waiting at most `timeout` in all.
+    public func read(_ partition: TopicPartition, from: Int64, through: Int64, timeout: Duration) throws
+        -> [KafkaMessage]
+    {
+        guard through >= from else { return [] }
+        try assign([partition: from])
+        defer { try? assign([:]) }
+        var messages: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while messages.last.map({ $0.offset < through }) ?? true {
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(
+                    code: .timeout,
+                    message: "reading \(partition) up to offset \(through) took longer than \(timeout.formattedSeconds)",
+                    topicPartition: partition)
+            }
+            try poll(max: 10_000, timeout: .milliseconds(100)) { view in
+                if view.offset <= through { messages.append(KafkaMessage(view)) }
+            }
+        }
+        return messages
+    }
+}
