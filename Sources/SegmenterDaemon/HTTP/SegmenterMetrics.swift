@@ -87,9 +87,10 @@ public final class SegmenterMetrics: Sendable {
             }
             advance(
                 "segmenter_segment_changes_total",
-                help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)",
+                help: "Segment changes by previous and new segment id (from=\"none\" for first assignments, "
+                    + "to=\"none\" for erased and merged-away customers)",
                 totals: current.changesByTransition, seen: &seen.transitions
-            ) { [("from", $0.from.map(String.init) ?? "none"), ("to", String($0.to))] }
+            ) { [("from", $0.from.map(String.init) ?? "none"), ("to", $0.to.map(String.init) ?? "none")] }
             advance(
                 "segmenter_kafka_errors_total", help: "Errors librdkafka reported to the consumer or producer, by code",
                 totals: current.kafkaErrorsByCode, seen: &seen.kafkaErrors

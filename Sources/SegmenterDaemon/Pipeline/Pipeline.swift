@@ -331,11 +331,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 change, partition: customers.peek(change.customerID)?.partition ?? 0,
                 trigger: change.cause == .event ? trigger : nil))
             counters.changes += 1
-            counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment.id), default: 0] += 1
+            counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment?.id), default: 0] += 1
             if let previous = change.previous { counters.sizes[previous.id, default: 0] -= 1 }
-            counters.sizes[change.segment.id, default: 0] += 1
+            if let segment = change.segment { counters.sizes[segment.id, default: 0] += 1 }
             counters.recent.append(.init(
-                customerID: change.customerID, from: change.previous?.name, to: change.segment.name,
+                customerID: change.customerID, from: change.previous?.name, to: change.segment?.name ?? "—",
                 cause: change.cause.rawValue, at: change.at))
             if counters.recent.count > 20 { counters.recent.removeFirst(counters.recent.count - 20) }
         }

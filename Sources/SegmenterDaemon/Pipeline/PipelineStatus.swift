@@ -5,9 +5,10 @@ import Synchronization
 public struct SegmentTransition: Hashable, Sendable {
     /// nil for a first assignment.
     public var from: Int?
-    public var to: Int
+    /// nil for a last change (the customer was erased or merged into another id).
+    public var to: Int?
 
-    public init(from: Int?, to: Int) {
+    public init(from: Int?, to: Int?) {
         self.from = from
         self.to = to
     }
