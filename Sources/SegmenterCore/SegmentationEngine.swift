@@ -55,10 +55,10 @@ public struct SegmentationEngine: Sendable {
     public var segmentation: Segmentation
     /// Rule audiences and computed traits, evaluated where customers change (see `SegmentationEngine+Audiences`).
     public var audiences = AudienceRules.none
-    public private(set) var progress: Progress
+    public internal(set) var progress: Progress
     /// What the last refinement did (not persisted: it is for status and reports).
     public private(set) var lastRefinement: Segmentation.RefinementReport?
-    private var changes: [SegmentChange] = []
+    var changes: [SegmentChange] = []
     var audienceChanges: [AudienceChange] = []
     private var counters = Counters()
 

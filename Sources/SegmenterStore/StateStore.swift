@@ -158,6 +158,7 @@ public final class StateStore {
     @discardableResult
     public func commit(_ batch: StoreBatch) throws -> [Int64?] {
         try connection.transaction {
+            try eraseCustomers(batch.erasedCustomers, suppressing: batch.suppressedCustomers)
             try upsertCustomers(batch.customers)
             let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)

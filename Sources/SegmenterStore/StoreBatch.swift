@@ -17,12 +17,19 @@ public struct StoreBatch: Sendable {
     public var metadata: [String: String] = [:]
     /// Outbox rows whose delivery was confirmed since the last batch: deleted in the same transaction.
     public var deleteOutboxIDs: [Int64] = []
+    /// Customers erased (or merged into another id) in this batch: their row, transitions, identity links and
+    /// pending outbox rows are deleted first, before the batch's own rows are written (so a customer who came back
+    /// within the batch, and the batch's last change for them, stay). The changelog publishes a tombstone per id.
+    public var erasedCustomers: [String] = []
+    /// Erased ids to add to the suppression list (`privacy.suppress_erased`).
+    public var suppressedCustomers: [String] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
-            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty
+            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
+            && suppressedCustomers.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -35,5 +42,7 @@ public struct StoreBatch: Sendable {
         offsets.removeAll(keepingCapacity: keepingCapacity)
         metadata.removeAll(keepingCapacity: keepingCapacity)
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
+        erasedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        suppressedCustomers.removeAll(keepingCapacity: keepingCapacity)
     }
 }

@@ -29,7 +29,7 @@ struct HTTPAccessTests {
             let endpoints: [(String, HTTPRequest.Method, String?)] = [
                 ("/v1/model/freeze", .post, nil), ("/v1/model/unfreeze", .post, nil),
                 ("/v1/model/retrain", .post, nil), ("/v1/model/rollback/2", .post, nil),
-                ("/v1/segments/1", .put, #"{"name":"VIP"}"#),
+                ("/v1/segments/1", .put, #"{"name":"VIP"}"#), ("/v1/customers/c-1", .delete, nil),
             ]
             for (uri, method, body) in endpoints {
                 for header in [nil, "Bearer wrong", "Bearer s3cret2", "s3cret"] as [String?] {

@@ -19,6 +19,7 @@ public final class SegmenterMetrics: Sendable {
         var invalid: [String: Int64] = [:]
         var skipped: [String: Int64] = [:]
         var duplicates: Int64 = 0
+        var suppressed: Int64 = 0
         var clamped: [String: UInt64] = [:]
         var transitions: [SegmentTransition: Int64] = [:]
         var kafkaErrors: [KafkaError.Code: Int64] = [:]
@@ -79,6 +80,12 @@ public final class SegmenterMetrics: Sendable {
                                      help: "Events skipped because their event_id was applied recently")
                     .increment(by: current.duplicates - seen.duplicates)
                 seen.duplicates = current.duplicates
+            }
+            if current.eventsSuppressed > seen.suppressed {
+                registry.makeCounter(name: "segmenter_events_suppressed_total",
+                                     help: "Events of erased customers dropped by privacy.suppress_erased")
+                    .increment(by: current.eventsSuppressed - seen.suppressed)
+                seen.suppressed = current.eventsSuppressed
             }
             for (direction, total) in [("ahead", current.eventsClampedAhead), ("behind", current.eventsClampedBehind)]
             where total > seen.clamped[direction, default: 0] {

@@ -20,23 +20,25 @@ import SegmenterStore
 /// once, with deterministic ids. Runs on one dedicated thread (plus the committer's): nothing here is awaited per
 /// message.
 public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
-    private let configuration: SegmenterConfiguration
+    let configuration: SegmenterConfiguration
     private let logger: Logger
     public let status: PipelineStatusBoard
-    private let dataDirectory: DataDirectory
+    let dataDirectory: DataDirectory
     private var store: StateStore { dataDirectory.store }
     /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
     private var source: (any EventSource)!
     private let sink: any OutboxSink
     private let decoder: EventDecoder
-    private var engine: SegmentationEngine
-    private var customers: CustomerWorkingSet
+    var engine: SegmentationEngine
+    var customers: CustomerWorkingSet
     private var offsets = PartitionOffsets()
     private let committer: BatchCommitter
     private let commands = OperatorCommands()
-    private var batch = StoreBatch()
+    var batch = StoreBatch()
     /// The batch's outbox rows in order (changes are rendered by the committer).
-    private var entries: [BatchCommitter.Entry] = []
+    var entries: [BatchCommitter.Entry] = []
+    /// Erased ids whose later events are dropped (`privacy.suppress_erased`; see `Pipeline+Erasure.swift`).
+    var suppression: Suppression
     /// The messages of the current poll, decoded, waiting to be applied once their customers are loaded.
     private var staged: [StagedMessage] = []
     /// The status of the batch in flight, published once it has committed.
@@ -178,6 +180,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
             publisher: OutboxPublisher(logger: logger))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        suppression = try Suppression(
+            enabled: configuration.privacy.suppressErased, store: dataDirectory.store, status: status)
         errors?.pipeline = self
         source = try makeSource(self)
         status.update { $0.storeOpen = true }
@@ -297,6 +301,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         for message in staged {
             offsets.consumed(topic: message.topic, partition: message.partition, offset: message.offset)
             switch message.content {
+            case .event(let event) where suppression.drops(event):
+                break
             case .event(let event):
                 if try !engine.apply(event, partition: message.partition, in: &customers) {
                     counters.duplicates += 1
@@ -324,11 +330,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// Moves the engine's new changes into the batch; the committer renders each into an outbox row and a
     /// transition row. `trigger` is the Kafka timestamp of the event being applied, for the latency of the change it
     /// caused.
-    private func takeChanges(trigger: Int64?) {
+    func takeChanges(trigger: Int64?) {
         guard engine.hasChanges else { return }
         engine.takeChanges { change in
             entries.append(.change(
-                change, partition: customers.peek(change.customerID)?.partition ?? 0,
+                change, partition: customers.partition(of: change.customerID) ?? 0,
                 trigger: change.cause == .event ? trigger : nil))
             counters.changes += 1
             counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment?.id), default: 0] += 1
@@ -342,7 +348,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         engine.takeAudienceChanges { change in
             entries.append(.message(.audienceChange(
                 change, topic: configuration.kafka.audiencesTopic,
-                partition: customers.peek(change.customerID)?.partition ?? 0, createdAt: Self.wallClock())))
+                partition: customers.partition(of: change.customerID) ?? 0, createdAt: Self.wallClock())))
             counters.audiences.count(change)
         }
     }
@@ -359,9 +365,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// operator commands, returns only once it has committed and been published.
     private func commitBatch(wait: Bool = false) throws {
         try finishCommit()
-        if commands.applyQueued({ command in
-            try ModelAdministration.apply(command, to: &engine.segmentation, store: store) { customers.peek($0) }
-        }) {
+        if commands.applyQueued({ try carryOut($0) }) {
             modelChangedByCommand = true
         }
         if configuration.clock == .wall {

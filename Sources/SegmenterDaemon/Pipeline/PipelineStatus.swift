@@ -33,6 +33,8 @@ public struct PipelineStatus: Sendable {
     /// Well-formed messages that carry no behaviour (Segment `identify`, `alias`, `group`), by reason.
     public var skippedByReason: [String: Int64] = [:]
     public var duplicates: Int64 = 0
+    /// Events of erased customers dropped (`privacy.suppress_erased`).
+    public var eventsSuppressed: Int64 = 0
     /// Events applied at a clamped time (too far ahead of / behind the stream), since the store was created.
     public var eventsClampedAhead: UInt64 = 0
     public var eventsClampedBehind: UInt64 = 0
