@@ -106,6 +106,7 @@ struct Migration: Sendable {
             CREATE TABLE identity_links (
                 anonymous_id TEXT NOT NULL PRIMARY KEY,
                 known_id TEXT NOT NULL,
+                state INTEGER NOT NULL,
                 linked_at INTEGER NOT NULL
             ) WITHOUT ROWID;
             CREATE INDEX identity_links_by_known_id ON identity_links(known_id);

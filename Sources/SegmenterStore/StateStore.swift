@@ -160,6 +160,7 @@ public final class StateStore {
         try connection.transaction {
             try eraseCustomers(batch.erasedCustomers, suppressing: batch.suppressedCustomers)
             try upsertCustomers(batch.customers)
+            try writeIdentityLinks(batch.identityLinks, evicted: batch.evictedIdentityLinks)
             let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)
             try trimTransitions(batch.transitions)

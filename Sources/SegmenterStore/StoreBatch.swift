@@ -21,6 +21,9 @@ public struct StoreBatch: Sendable {
     /// pending outbox rows are deleted first, before the batch's own rows are written (so a customer who came back
     /// within the batch, and the batch's last change for them, stay). The changelog publishes a tombstone per id.
     public var erasedCustomers: [String] = []
+    /// Identity links set in this batch (written after the erasures), and those evicted from the bounded map.
+    public var identityLinks: [IdentityLinkRow] = []
+    public var evictedIdentityLinks: [String] = []
     /// Erased ids to add to the suppression list (`privacy.suppress_erased`).
     public var suppressedCustomers: [String] = []
 
@@ -29,7 +32,7 @@ public struct StoreBatch: Sendable {
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
             && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
-            && suppressedCustomers.isEmpty
+            && suppressedCustomers.isEmpty && identityLinks.isEmpty && evictedIdentityLinks.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -44,5 +47,7 @@ public struct StoreBatch: Sendable {
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
         erasedCustomers.removeAll(keepingCapacity: keepingCapacity)
         suppressedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        identityLinks.removeAll(keepingCapacity: keepingCapacity)
+        evictedIdentityLinks.removeAll(keepingCapacity: keepingCapacity)
     }
 }

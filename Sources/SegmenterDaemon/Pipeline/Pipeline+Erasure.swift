@@ -18,6 +18,7 @@ extension Pipeline {
             // Rows this batch queued for the customer would be written after the deletions: drop them first.
             entries.removeAll { $0.customerID == id }
             if try engine.erase(id, in: &customers) { erased.append(id) } else { unknown.append(id) }
+            identities.forget(id)
             if suppression.enabled {
                 suppression.add(id)
                 batch.suppressedCustomers.append(id)

@@ -39,6 +39,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     var entries: [BatchCommitter.Entry] = []
     /// Erased ids whose later events are dropped (`privacy.suppress_erased`; see `Pipeline+Erasure.swift`).
     var suppression: Suppression
+    /// Anonymous id → known id (see `Pipeline+Identity.swift`).
+    var identities: IdentityMap
     /// The messages of the current poll, decoded, waiting to be applied once their customers are loaded.
     private var staged: [StagedMessage] = []
     /// The status of the batch in flight, published once it has committed.
@@ -49,7 +51,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var batchStarted: ContinuousClock.Instant?
     private var savedModelVersion: Int64
     private var modelChangedByCommand = false
-    private var counters = Counters()
+    var counters = Counters()
     private var lastKafkaCommit = ContinuousClock.now
     private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
     private var lastIdleSweep = ContinuousClock.now
@@ -61,7 +63,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var stopRequested: Bool { stopLock.withLock { stopFlag } }
 
     /// What happened since the status board was last updated.
-    private struct Counters {
+    struct Counters {
         var invalid: [String: Int64] = [:]
         /// Well-formed messages that are not behaviour (e.g. Segment `identify`), by code.
         var skipped: [String: Int64] = [:]
@@ -88,9 +90,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     static let batchGrowthWhileCommitting = 4
 
     /// A decoded message of the current poll.
-    private struct StagedMessage {
+    struct StagedMessage {
         enum Content {
             case event(Event)
+            /// A record the engine sent itself through the input topic (identity merges).
+            case identity(IdentityRecord)
             /// Well-formed but not behaviour: counted by code.
             case skipped(String)
             /// Rejected: the dead letter to publish and the reason's code.
@@ -180,6 +184,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
             publisher: OutboxPublisher(logger: logger))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        identities = try Self.loadIdentities(dataDirectory.store)
         suppression = try Suppression(
             enabled: configuration.privacy.suppressErased, store: dataDirectory.store, status: status)
         errors?.pipeline = self
@@ -273,13 +278,17 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         if batchStarted == nil { batchStarted = .now }
         batchMessages += 1
         let content: StagedMessage.Content
-        switch decoder.decode(message.value) {
-        case .success(let event):
-            content = .event(event)
-        case .failure(let rejection) where !rejection.isDeadLetter:
-            content = .skipped(rejection.code.rawValue)
-        case .failure(let rejection):
-            content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
+        if IdentityRecord.isRecord(message.value) {
+            content = identityContent(message)
+        } else {
+            switch decoder.decode(message.value) {
+            case .success(let event):
+                content = .event(event)
+            case .failure(let rejection) where !rejection.isDeadLetter:
+                content = .skipped(rejection.code.rawValue)
+            case .failure(let rejection):
+                content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
+            }
         }
         staged.append(StagedMessage(
             topic: message.topic, partition: message.partition, offset: message.offset,
@@ -304,10 +313,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             case .event(let event) where suppression.drops(event):
                 break
             case .event(let event):
-                if try !engine.apply(event, partition: message.partition, in: &customers) {
+                if try !engine.apply(event, partition: message.partition, in: &customers, identities: &identities) {
                     counters.duplicates += 1
                 }
                 takeChanges(trigger: message.timestamp)
+                takeIdentityRecords(after: message)
+            case .identity(let record):
+                try apply(record, message)
             case .skipped(let code):
                 counters.skipped[code, default: 0] += 1
             case .deadLetter(let outboxMessage, let code):
@@ -317,7 +329,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
     }
 
-    private func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) -> OutboxMessage {
+    func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) -> OutboxMessage {
         let source = "\(message.topic)/\(message.partition)/\(message.offset)"
         return OutboxMessage(
             eventID: "dlq:\(source)", customerID: "", partition: message.partition,
@@ -384,6 +396,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             batchStarted = nil
             return
         }
+        takeIdentityLinks(into: &batch)
         let answersCommands = commands.hasAnswers
         modelChangedByCommand = false
         customers.drainChanges(into: &batch)
