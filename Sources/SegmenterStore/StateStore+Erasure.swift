@@ -25,6 +25,13 @@ extension StateStore {
         }
     }
 
+    /// Deletes each customer's row and transitions (a merged-away id: its links and published rows stay).
+    func removeCustomers(_ ids: [String]) throws {
+        for sql in ["DELETE FROM customers WHERE customer_id = ?", "DELETE FROM transitions WHERE customer_id = ?"] {
+            try connection.runForEach(sql, ids) { delete, id in try delete.bind(1, id) }
+        }
+    }
+
     /// Every id on the suppression list (erasure requests are rare: the daemon holds them in memory).
     public func suppressedCustomers() throws -> Set<String> {
         try connection.withStatement("SELECT customer_id FROM suppressed_customers") { select in

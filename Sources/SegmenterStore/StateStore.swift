@@ -158,6 +158,7 @@ public final class StateStore {
     @discardableResult
     public func commit(_ batch: StoreBatch) throws -> [Int64?] {
         try connection.transaction {
+            try removeCustomers(batch.removedCustomers)
             try eraseCustomers(batch.erasedCustomers, suppressing: batch.suppressedCustomers)
             try upsertCustomers(batch.customers)
             try writeIdentityLinks(batch.identityLinks, evicted: batch.evictedIdentityLinks)

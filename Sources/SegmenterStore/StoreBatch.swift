@@ -17,10 +17,13 @@ public struct StoreBatch: Sendable {
     public var metadata: [String: String] = [:]
     /// Outbox rows whose delivery was confirmed since the last batch: deleted in the same transaction.
     public var deleteOutboxIDs: [Int64] = []
-    /// Customers erased (or merged into another id) in this batch: their row, transitions, identity links and
-    /// pending outbox rows are deleted first, before the batch's own rows are written (so a customer who came back
-    /// within the batch, and the batch's last change for them, stay). The changelog publishes a tombstone per id.
+    /// Customers erased in this batch: their row, transitions, identity links and pending outbox rows are deleted
+    /// first, before the batch's own rows are written (so a customer who came back within the batch, and the batch's
+    /// last change for them, stay). The changelog publishes a tombstone per id.
     public var erasedCustomers: [String] = []
+    /// Customers removed without erasure (an anonymous id merged into a known one, issue 18): their row and
+    /// transitions are deleted first, their identity links and outbox rows stay. A tombstone per id too.
+    public var removedCustomers: [String] = []
     /// Identity links set in this batch (written after the erasures), and those evicted from the bounded map.
     public var identityLinks: [IdentityLinkRow] = []
     public var evictedIdentityLinks: [String] = []
@@ -32,7 +35,7 @@ public struct StoreBatch: Sendable {
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
             && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
-            && suppressedCustomers.isEmpty && identityLinks.isEmpty && evictedIdentityLinks.isEmpty
+            && suppressedCustomers.isEmpty && removedCustomers.isEmpty && identityLinks.isEmpty && evictedIdentityLinks.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -47,6 +50,7 @@ public struct StoreBatch: Sendable {
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
         erasedCustomers.removeAll(keepingCapacity: keepingCapacity)
         suppressedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        removedCustomers.removeAll(keepingCapacity: keepingCapacity)
         identityLinks.removeAll(keepingCapacity: keepingCapacity)
         evictedIdentityLinks.removeAll(keepingCapacity: keepingCapacity)
     }

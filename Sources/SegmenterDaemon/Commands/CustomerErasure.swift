@@ -43,6 +43,7 @@ public enum CustomerErasure {
         }
         // After the changes: draining forgets the partitions of the removed customers.
         customers.drainChanges(into: &batch)
+        batch.erasedCustomers = ids
         if configuration.privacy.suppressErased { batch.suppressedCustomers = ids }
         let segmentation = engine.segmentation
         batch.model = StoredModel(

@@ -167,12 +167,12 @@ struct CustomerWorkingSet: CustomerDirectory {
         dirty.removeAll(keepingCapacity: true)
         evictedDirty.removeAll(keepingCapacity: true)
         swap(&committingNewcomers, &newcomers)
-        batch.erasedCustomers.append(contentsOf: removed.keys.sorted { $0.precedesInByteOrder($1) })
+        batch.removedCustomers.append(contentsOf: removed.keys.sorted { $0.precedesInByteOrder($1) })
         committingRemoved = Set(removed.keys)
         removed.removeAll(keepingCapacity: true)
     }
 
-    /// Forgets `id` in memory; the next drained batch deletes it from the store (``StoreBatch/erasedCustomers``).
+    /// Forgets `id` in memory; the next drained batch deletes it from the store (``StoreBatch/removedCustomers``).
     mutating func remove(_ id: String) {
         removed[id] = peek(id)?.partition ?? removed[id] ?? 0
         _ = cache.remove(id)

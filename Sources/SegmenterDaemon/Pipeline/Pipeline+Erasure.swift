@@ -19,6 +19,7 @@ extension Pipeline {
             entries.removeAll { $0.customerID == id }
             if try engine.erase(id, in: &customers) { erased.append(id) } else { unknown.append(id) }
             identities.forget(id)
+            batch.erasedCustomers.append(id)
             if suppression.enabled {
                 suppression.add(id)
                 batch.suppressedCustomers.append(id)
