@@ -35,7 +35,8 @@ public struct StoreBatch: Sendable {
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
             && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
-            && suppressedCustomers.isEmpty && removedCustomers.isEmpty && identityLinks.isEmpty && evictedIdentityLinks.isEmpty
+            && suppressedCustomers.isEmpty && removedCustomers.isEmpty && identityLinks.isEmpty
+            && evictedIdentityLinks.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
