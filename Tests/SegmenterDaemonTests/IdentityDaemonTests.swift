@@ -132,7 +132,7 @@ struct IdentityDaemonTests {
             // Erasing a known id that absorbed a merge takes its links too.
             daemon.kill(SIGTERM)
             #expect(daemon.wait(.seconds(15)) == 0)
-            let configuration = try SegmenterConfiguration.load(path: config, environment: [:])
+            var configuration = try SegmenterConfiguration.load(path: config, environment: [:])
             // GET /v1/customers/{id} answers for either id and names the canonical one.
             let queries = QueryService(dataDirectory: data, configuration: configuration.segmentation)
             let viaAnonymous = try queries.customer("anon-3")
@@ -140,11 +140,14 @@ struct IdentityDaemonTests {
             #expect(viaAnonymous.eventCount == 17 && viaAnonymous.mergedIDs == ["anon-3"])
             #expect(try queries.customer("chain-a").canonicalID == "chain-c", "a chain is followed to its end")
             #expect(try queries.customer("user-3").canonicalID == "user-3")
+            configuration.privacy.suppressErased = true
             _ = try CustomerErasure.runOffline(["user-1"], dataDirectory: data, configuration: configuration)
             let reader = try StoreReader(path: DataDirectory.databasePath(in: data))
             #expect(try reader.customer("user-1") == nil && reader.mergedIDs(into: "user-1").isEmpty)
             #expect(try reader.identityLink(anonymousID: "anon-1") == nil)
             #expect(try reader.mergedIDs(into: "user-2") == ["anon-2"], "other links stay")
+            #expect(try StateStore(path: reader.path).suppressedCustomers() == ["user-1", "anon-1"],
+                    "the anonymous id merged into the erased customer is suppressed with them")
         }
     }
 }

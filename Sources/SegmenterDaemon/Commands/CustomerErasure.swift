@@ -44,7 +44,12 @@ public enum CustomerErasure {
         // After the changes: draining forgets the partitions of the removed customers.
         customers.drainChanges(into: &batch)
         batch.erasedCustomers = ids
-        if configuration.privacy.suppressErased { batch.suppressedCustomers = ids }
+        if configuration.privacy.suppressErased {
+            // As in the daemon: the anonymous ids merged into an erased customer are suppressed with them.
+            let erasing = Set(ids)
+            let merged = try directory.store.identityLinks().filter { erasing.contains($0.knownID) }.map(\.anonymousID)
+            batch.suppressedCustomers = ids + merged.sorted()
+        }
         let segmentation = engine.segmentation
         batch.model = StoredModel(
             version: segmentation.version, savedAt: now, blob: try segmentation.snapshot().encoded())

@@ -18,12 +18,16 @@ extension Pipeline {
             // Rows this batch queued for the customer would be written after the deletions: drop them first.
             entries.removeAll { $0.customerID == id }
             if try engine.erase(id, in: &customers) { erased.append(id) } else { unknown.append(id) }
-            identities.forget(id)
             batch.erasedCustomers.append(id)
             if suppression.enabled {
-                suppression.add(id)
-                batch.suppressedCustomers.append(id)
+                // The anonymous ids merged into the customer are theirs too: their later events are kept out as well.
+                let merged = identities.links.filter { $0.value.knownID == id }.map(\.key).sorted()
+                for suppressed in [id] + merged {
+                    suppression.add(suppressed)
+                    batch.suppressedCustomers.append(suppressed)
+                }
             }
+            identities.forget(id)
         }
         takeChanges(trigger: nil)
         return try CustomerErasure.answer(erased: erased, unknown: unknown, suppressing: suppression.enabled)
