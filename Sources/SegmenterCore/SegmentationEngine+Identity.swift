@@ -28,14 +28,21 @@ extension SegmentationEngine {
             return true
         }
         let applied = try apply(event, partition: partition, in: &directory)
-        if let anonymous = event.anonymousID, anonymous != event.customerID, identities.link(anonymous) == nil,
-           identities.link(event.customerID)?.knownID != anonymous
-        {
-            identities.set(anonymous, .init(knownID: event.customerID, state: .requested, linkedAt: event.timestamp))
-            identityRecords.append(IdentityRecord(
-                kind: .mergeRequest, anonymousID: anonymous, knownID: event.customerID, at: event.timestamp))
+        if let anonymous = event.anonymousID, anonymous != event.customerID {
+            tie(IdentityTie(anonymousID: anonymous, knownID: event.customerID, at: event.timestamp),
+                identities: &identities)
         }
         return applied
+    }
+
+    /// The first time the known id's owner sees `tie` (an event naming both ids, or a Segment `identify` or
+    /// `alias` call), it links the ids and asks the anonymous id's owner for its state.
+    public mutating func tie(_ tie: IdentityTie, identities: inout IdentityMap) {
+        guard identities.link(tie.anonymousID) == nil, identities.link(tie.knownID)?.knownID != tie.anonymousID
+        else { return }
+        identities.set(tie.anonymousID, .init(knownID: tie.knownID, state: .requested, linkedAt: tie.at))
+        identityRecords.append(IdentityRecord(
+            kind: .mergeRequest, anonymousID: tie.anonymousID, knownID: tie.knownID, at: tie.at))
     }
 
     /// Applies an identity record that reached the owner of ``IdentityRecord/key``. `decode` reads a forwarded

@@ -38,7 +38,8 @@ struct IdentityMergeTests {
             var merged = into
             merged.merge(from, layout: layout)
             for (x, y) in zip(features(merged, at: time), features(both, at: time)) {
-                #expect(abs(x - y) <= 1e-4 * max(1, abs(y)), "\(features(merged, at: time)) vs \(features(both, at: time))")
+                #expect(abs(x - y) <= 1e-4 * max(1, abs(y)),
+                        "\(features(merged, at: time)) vs \(features(both, at: time))")
             }
             #expect(merged.lastEventAt == both.lastEventAt)
         }
@@ -101,12 +102,19 @@ struct IdentityMergeTests {
 
     func harness() throws -> Harness { try Harness() }
 
+    /// `n` events of `anonymous` a day after the harness's watermark, then `m` of `known` a day later; returns the
+    /// first day's time.
+    func browse(_ h: inout Harness, anonymous: String, _ n: Int, known: String, _ m: Int) throws -> Int64 {
+        let t = h.time + day
+        for event in events(anonymous, from: t, count: n, session: "sa") { try h.apply(event) }
+        for event in events(known, from: t + day, count: m, session: "sk") { try h.apply(event) }
+        return t
+    }
+
     @Test("a tie merges the anonymous customer into the known one once; later anonymous events count for the known one")
     func tieMergesOnce() throws {
         var h = try harness()
-        let t = h.time + day
-        for event in events("anon-1", from: t, count: 12, session: "sa") { try h.apply(event) }
-        for event in events("user-1", from: t + day, count: 5, session: "sk") { try h.apply(event) }
+        let t = try browse(&h, anonymous: "anon-1", 12, known: "user-1", 5)
         var tie = Event(eventID: "tie", customerID: "user-1", type: .pageView, timestamp: t + 2 * day, sessionID: "sk")
         tie.anonymousID = "anon-1"
         let anonymousSeq = try #require(h.customers.record("anon-1")).transitionSeq
@@ -163,6 +171,34 @@ struct IdentityMergeTests {
         #expect(h.customers.record("a") == nil && h.customers.record("b") == nil)
         #expect(try #require(h.customers.record("c")).eventCount == 6 + 4 + 3 + 2 + 1)
         #expect(h.changes.filter { $0.customerID == "c" && $0.cause == .merge }.map(\.mergedFrom) == ["b"])
+    }
+
+    func tie(_ json: String) -> IdentityTie? {
+        Array(json.utf8).withUnsafeBytes { IdentityTie.segmentCall($0) }
+    }
+
+    @Test("Segment identify and alias calls are ties; other calls and calls missing an id or a time are not")
+    func segmentTies() {
+        let time = #""timestamp":"2026-03-01T12:00:00Z""#
+        #expect(tie(#"{"type":"identify","userId":"u","anonymousId":"a",\#(time)}"#)
+                == IdentityTie(anonymousID: "a", knownID: "u", at: 1_772_366_400_000))
+        #expect(tie(#"{"type":"alias","previousId":"a","userId":"u",\#(time)}"#)?.anonymousID == "a")
+        #expect(tie(#"{"type":"identify","userId":"u",\#(time)}"#) == nil, "no anonymous id: nothing to tie")
+        #expect(tie(#"{"type":"identify","userId":"u","anonymousId":"u",\#(time)}"#) == nil)
+        #expect(tie(#"{"type":"identify","userId":"u","anonymousId":"a"}"#) == nil, "no time")
+        #expect(tie(#"{"type":"track","userId":"u","anonymousId":"a",\#(time)}"#) == nil)
+        #expect(tie(#"{"type":"group","userId":"u","anonymousId":"a",\#(time)}"#) == nil)
+    }
+
+    @Test("an identify call merges the anonymous customer without counting as an event")
+    func identifyMerges() throws {
+        var h = try harness()
+        let t = try browse(&h, anonymous: "anon-3", 6, known: "user-3", 2)
+        h.engine.tie(IdentityTie(anonymousID: "anon-3", knownID: "user-3", at: t + 2 * day), identities: &h.identities)
+        try h.drain()
+        #expect(h.customers.record("anon-3") == nil)
+        #expect(try #require(h.customers.record("user-3")).eventCount == 8)
+        #expect(h.changes.contains { $0.customerID == "user-3" && $0.mergedFrom == "anon-3" })
     }
 
     @Test("the identity map keeps at most its capacity, evicting the oldest ties")

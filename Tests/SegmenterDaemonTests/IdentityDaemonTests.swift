@@ -61,7 +61,13 @@ struct IdentityDaemonTests {
             first.append(tie("chain-b", "chain-a", at: t + day))
             // The pairs first: their merge records queue behind the background in each partition, so the kills
             // below fall between a merge's steps (anonymous state sent, not yet merged in).
-            try produce((first + background).map(segmentLine), broker: broker)
+            // And a Segment identify call: a tie that is no event.
+            first += browse("anon-idf", from: t, count: 5, tag: "a") + browse("user-idf", from: t, count: 2, tag: "u")
+            expected["user-idf"] = 7
+            let when = RFC3339.format(t + day)
+            let identify = #"{"type":"identify","userId":"user-idf","anonymousId":"anon-idf","timestamp":"\#(when)"}"#
+            try produce(first.map(segmentLine) + [(Array("user-idf".utf8), Array(identify.utf8))]
+                + background.map(segmentLine), broker: broker)
 
             let data = directory.appendingPathComponent("data").path
             let config = try writeConfig(broker: broker, dataDirectory: data, batchSize: 300, in: directory)

@@ -93,18 +93,30 @@ public final class Replay {
         }
         if options.preDecode {
             var events: [Event] = []
+            /// Identity ties, by the index of the event they come before.
+            var ties: [(before: Int, tie: IdentityTie)] = []
             try reader.forEachLine { bytes, line in
                 summary.lines += 1
                 if Self.isBlank(bytes) || IdentityRecord.isRecord(bytes) { return }
                 switch decoder.decode(bytes) {
                 case .success(let event): events.append(event)
-                case .failure(let rejection): reject(rejection, line: line)
+                case .failure(let rejection):
+                    if !rejection.isDeadLetter, let tie = IdentityTie.segmentCall(bytes) {
+                        ties.append((events.count, tie))
+                    }
+                    reject(rejection, line: line)
                 }
             }
             let decoded = ContinuousClock.now
-            for event in events {
+            var nextTie = 0
+            for (index, event) in events.enumerated() {
+                while nextTie < ties.count, ties[nextTie].before == index {
+                    try process(ties[nextTie].tie, &summary)
+                    nextTie += 1
+                }
                 try process(event, &summary)
             }
+            for (_, tie) in ties[nextTie...] { try process(tie, &summary) }
             try finish(&summary)
             summary.decodeSeconds = (decoded - start).seconds
             summary.coreSeconds = (ContinuousClock.now - decoded).seconds
@@ -114,7 +126,9 @@ public final class Replay {
                 if Self.isBlank(bytes) || IdentityRecord.isRecord(bytes) { return }
                 switch decoder.decode(bytes) {
                 case .success(let event): try process(event, &summary)
-                case .failure(let rejection): reject(rejection, line: line)
+                case .failure(let rejection):
+                    if !rejection.isDeadLetter, let tie = IdentityTie.segmentCall(bytes) { try process(tie, &summary) }
+                    reject(rejection, line: line)
                 }
             }
             try finish(&summary)
@@ -134,6 +148,16 @@ public final class Replay {
             summary.duplicates += 1
         }
         try emitChanges(&summary)
+        try applyIdentityRecords(&summary)
+    }
+
+    private func process(_ tie: IdentityTie, _ summary: inout Summary) throws {
+        engine.tie(tie, identities: &identities)
+        try applyIdentityRecords(&summary)
+    }
+
+    /// Applies the identity records the engine produced, each right after the message that produced it.
+    private func applyIdentityRecords(_ summary: inout Summary) throws {
         // The records a record produces queue behind the ones already waiting, as they would on the topic.
         var queue: [IdentityRecord] = []
         engine.takeIdentityRecords { queue.append($0) }

@@ -95,6 +95,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             case event(Event)
             /// A record the engine sent itself through the input topic (identity merges).
             case identity(IdentityRecord)
+            /// A Segment `identify` or `alias` call: a tie between two ids (counted as skipped: not behaviour).
+            case tie(IdentityTie, String)
             /// Well-formed but not behaviour: counted by code.
             case skipped(String)
             /// Rejected: the dead letter to publish and the reason's code.
@@ -285,7 +287,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             case .success(let event):
                 content = .event(event)
             case .failure(let rejection) where !rejection.isDeadLetter:
-                content = .skipped(rejection.code.rawValue)
+                content = IdentityTie.segmentCall(message.value).map { .tie($0, rejection.code.rawValue) }
+                    ?? .skipped(rejection.code.rawValue)
             case .failure(let rejection):
                 content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
             }
@@ -320,6 +323,10 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 takeIdentityRecords(after: message)
             case .identity(let record):
                 try apply(record, message)
+            case .tie(let tie, let code):
+                counters.skipped[code, default: 0] += 1
+                engine.tie(tie, identities: &identities)
+                takeIdentityRecords(after: message)
             case .skipped(let code):
                 counters.skipped[code, default: 0] += 1
             case .deadLetter(let outboxMessage, let code):
