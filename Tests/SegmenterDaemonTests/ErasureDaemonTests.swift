@@ -152,6 +152,25 @@ struct ErasureDaemonTests {
         }
     }
 
+    @Test("the suppression list drops an erased id's events and ties, under either id, and counts them")
+    func suppressionDrops() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: directory.path + "/store.sqlite")
+            var batch = StoreBatch()
+            batch.suppressedCustomers = ["gone"]
+            try store.commit(batch)
+            let status = PipelineStatusBoard()
+            let suppression = try Suppression(enabled: true, store: store, status: status)
+            #expect(suppression.drops(Event(customerID: "gone", type: .pageView, timestamp: 0)))
+            #expect(suppression.drops(Event(customerID: "u", type: .pageView, timestamp: 0, anonymousID: "gone")))
+            #expect(suppression.drops(IdentityTie(anonymousID: "a", knownID: "gone", at: 0)))
+            #expect(!suppression.drops(Event(customerID: "u", type: .pageView, timestamp: 0, anonymousID: "a")))
+            #expect(status.read().eventsSuppressed == 3)
+            let off = try Suppression(enabled: false, store: store, status: status)
+            #expect(!off.drops(Event(customerID: "gone", type: .pageView, timestamp: 0)))
+        }
+    }
+
     @Test("a data directory held by a running daemon is not erased directly")
     func lockedDirectory() throws {
         try withTemporaryDirectory { directory in

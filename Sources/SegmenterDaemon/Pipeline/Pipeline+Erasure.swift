@@ -63,8 +63,17 @@ struct Suppression {
 
     /// True (and counted) when `event` is for an erased customer, under its id or its anonymous id.
     func drops(_ event: Event) -> Bool {
+        drops(event.customerID, event.anonymousID)
+    }
+
+    /// True (and counted) when a Segment identify or alias call ties an erased id: it must not bring them back.
+    func drops(_ tie: IdentityTie) -> Bool {
+        drops(tie.knownID, tie.anonymousID)
+    }
+
+    private func drops(_ id: String, _ other: String?) -> Bool {
         guard enabled, !ids.isEmpty else { return false }
-        guard ids.contains(event.customerID) || event.anonymousID.map(ids.contains) == true else { return false }
+        guard ids.contains(id) || other.map(ids.contains) == true else { return false }
         status.update { $0.eventsSuppressed += 1 }
         return true
     }

@@ -325,6 +325,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 try apply(record, message)
             case .tie(let tie, let code):
                 counters.skipped[code, default: 0] += 1
+                guard !suppression.drops(tie) else { break }
                 engine.tie(tie, identities: &identities)
                 takeIdentityRecords(after: message)
             case .skipped(let code):
