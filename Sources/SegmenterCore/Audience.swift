@@ -29,6 +29,10 @@ public struct AudienceChange: Sendable, Hashable {
         case timer
         /// The audience was added or changed on an existing data directory.
         case backfill
+        /// The customer was erased: an Exited for every audience they were in.
+        case erased
+        /// The customer's id was merged into another id (issue 18): an Exited for every audience they were in.
+        case merge
     }
 
     public var customerID: String

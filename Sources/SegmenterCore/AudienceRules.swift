@@ -156,6 +156,22 @@ public struct AudienceRules: Sendable {
         }
     }
 
+    /// An Exited (with no features or traits) for every configured audience `record` is in, for a customer who
+    /// leaves (erased, or merged into another id).
+    public func exitAll(
+        _ record: inout CustomerRecord, cause: AudienceChange.Cause, at time: Int64,
+        into changes: inout [AudienceChange]
+    ) {
+        for audience in audiences {
+            guard let membership = record.audiences.memberships[audience.id], membership.isMember else { continue }
+            let seq = membership.seq + 1
+            record.audiences.memberships[audience.id] = .init(isMember: false, seq: seq)
+            changes.append(AudienceChange(
+                customerID: record.customerID, audienceID: audience.id, audienceName: audience.name, entered: false,
+                seq: seq, cause: cause, at: time, features: []))
+        }
+    }
+
     /// Whether `condition` holds for `record` now (a preview; nothing is changed).
     public func matches(_ condition: AudienceCondition, _ record: CustomerRecord, segmentation: Segmentation) -> Bool {
         guard record.eventCount > 0 else { return false }

@@ -22,6 +22,10 @@ public protocol CustomerDirectory {
 
     /// Every customer whose ``CustomerRecord/timerDueAt`` is at or before `time`, by (due time, customer id).
     mutating func customersDue(through time: Int64) throws -> [CustomerRecord]
+
+    /// Forgets `id` (erasure, or an id merged into another): no read or walk returns it afterwards; an event for it
+    /// later starts a new record.
+    mutating func remove(_ id: String) throws
 }
 
 extension String {

@@ -12,7 +12,7 @@ public struct FlapCounter: Sendable {
 
     public mutating func observe(_ change: SegmentChange) {
         changes += 1
-        if let last = lastMove[change.customerID], last.from == change.segment.id, change.at - last.at <= window {
+        if let last = lastMove[change.customerID], last.from == change.segment?.id, change.at - last.at <= window {
             flaps += 1
         }
         if let from = change.previous?.id {

@@ -36,6 +36,20 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
         return result
     }
 
+    /// The record's slot stays (positions must not move) but leaves every index and walk: only `index` names live
+    /// records, and the walks skip a position whose id `index` no longer maps to it.
+    public mutating func remove(_ id: String) {
+        guard let position = index.removeValue(forKey: id) else { return }
+        var state = records[position].state
+        state.slots = []
+        state.recentEventIDs = []
+        records[position] = CustomerRecord(customerID: id, partition: records[position].partition, state: state)
+    }
+
+    private func isLive(_ position: Int) -> Bool {
+        index[records[position].customerID] == position
+    }
+
     public func record(_ id: String) -> CustomerRecord? {
         index[id].map { records[$0] }
     }
@@ -64,13 +78,9 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
             } else {
                 takeOrdered = records[ordered[a]].customerID.precedesInByteOrder(records[newcomers[b]].customerID)
             }
-            if takeOrdered {
-                result.append(records[ordered[a]])
-                a += 1
-            } else {
-                result.append(records[newcomers[b]])
-                b += 1
-            }
+            let position = takeOrdered ? ordered[a] : newcomers[b]
+            if takeOrdered { a += 1 } else { b += 1 }
+            if isLive(position) { result.append(records[position]) }
         }
         return result
     }
@@ -81,7 +91,8 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
         while let next = timers.first, next.time <= time {
             _ = timers.pop()
             // The queue keeps stale entries of timers that moved since; only the record's current timer counts.
-            guard records[next.index].timerDueAt == next.time, seen.insert(next.index).inserted else { continue }
+            guard isLive(next.index), records[next.index].timerDueAt == next.time, seen.insert(next.index).inserted
+            else { continue }
             due.append(records[next.index])
         }
         due.sort(by: CustomerRecord.firesBefore)

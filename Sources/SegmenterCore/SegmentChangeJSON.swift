@@ -27,7 +27,11 @@ extension SegmentChange {
             out.append(contentsOf: "null".utf8)
         }
         out.append(contentsOf: #","segment":"#.utf8)
-        Self.append(segment, to: &out)
+        if let segment {
+            Self.append(segment, to: &out)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
         out.append(contentsOf: #","cause":""#.utf8)
         out.append(contentsOf: cause.rawValue.utf8)
         out.append(contentsOf: #"","trigger_event_id":"#.utf8)
@@ -49,7 +53,16 @@ extension SegmentChange {
             out.append(UInt8(ascii: ":"))
             Self.appendNumber(feature.value, to: &out)
         }
-        out.append(contentsOf: "}}".utf8)
+        out.append(UInt8(ascii: "}"))
+        if let mergedFrom {
+            out.append(contentsOf: #","merged_from":"#.utf8)
+            Self.appendQuoted(mergedFrom, to: &out)
+        }
+        if let mergedInto {
+            out.append(contentsOf: #","merged_into":"#.utf8)
+            Self.appendQuoted(mergedInto, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     private static func appendQuoted(_ text: String, to out: inout [UInt8]) {

@@ -1,7 +1,7 @@
 /// Reads one Segment call (Spec: `track`, `page`, `screen`, with the E-commerce Spec v2 event names) onto the
 /// native ``Event``, following the README's Segment table. `identify`, `alias` and `group` describe the customer,
 /// not behaviour: they come back as ``EventRejection/Code-swift.enum/notBehaviour``, which is counted, not
-/// dead-lettered.
+/// dead-lettered (an `identify` or `alias` call is then read again as an ``IdentityTie``).
 struct SegmentEventReader: JSONFieldReader {
     var scanner: JSONScanner
     var problem: EventRejection?

@@ -55,11 +55,13 @@ public struct SegmentationEngine: Sendable {
     public var segmentation: Segmentation
     /// Rule audiences and computed traits, evaluated where customers change (see `SegmentationEngine+Audiences`).
     public var audiences = AudienceRules.none
-    public private(set) var progress: Progress
+    public internal(set) var progress: Progress
     /// What the last refinement did (not persisted: it is for status and reports).
     public private(set) var lastRefinement: Segmentation.RefinementReport?
-    private var changes: [SegmentChange] = []
+    var changes: [SegmentChange] = []
     var audienceChanges: [AudienceChange] = []
+    /// Identity records to send through the input topic (see `SegmentationEngine+Identity`).
+    var identityRecords: [IdentityRecord] = []
     private var counters = Counters()
 
     public init(segmentation: Segmentation, progress: Progress = .init()) {
@@ -71,7 +73,7 @@ public struct SegmentationEngine: Sendable {
 
     /// True when the changes produced since the last ``takeChanges(_:)`` (or audience changes since the last
     /// ``takeAudienceChanges(_:)``) are not empty.
-    public var hasChanges: Bool { !changes.isEmpty || !audienceChanges.isEmpty }
+    public var hasChanges: Bool { !changes.isEmpty || !audienceChanges.isEmpty || !identityRecords.isEmpty }
 
     /// Hands every change produced since the last call to `body`, in order, and forgets them.
     public mutating func takeChanges(_ body: (SegmentChange) throws -> Void) rethrows {

@@ -34,7 +34,8 @@ struct HTTPAccessMiddleware<Context: RequestContext>: RouterMiddleware {
                     + "/readyz, /v1/customers/{id}, /v1/segments, /v1/model, /v1/audiences, "
                     + "POST /v1/audiences/preview, "
                     + "/v1/model/freeze, "
-                    + "/v1/model/unfreeze, /v1/model/retrain, /v1/model/rollback/{version}, PUT /v1/segments/{id}",
+                    + "/v1/model/unfreeze, /v1/model/retrain, /v1/model/rollback/{version}, PUT /v1/segments/{id}, "
+                    + "DELETE /v1/customers/{id}",
             ])
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return tooLarge("is too large")

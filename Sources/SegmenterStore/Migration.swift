@@ -8,7 +8,7 @@ struct Migration: Sendable {
     let sql: String
 
     /// Every migration of the schema, oldest first.
-    static let all: [Migration] = [v1Initial, audiencesMembership, speedDropPartitionIndex]
+    static let all: [Migration] = [v1Initial, audiencesMembership, speedDropPartitionIndex, identityAndErasure]
 
     /// Key in `metadata` that holds the name of the last applied migration, for people looking at the file.
     static let schemaVersionKey = "schema_version"
@@ -96,6 +96,26 @@ struct Migration: Sendable {
     private static let speedDropPartitionIndex = Migration(
         name: "speed_drop_customers_by_partition",
         sql: "DROP INDEX IF EXISTS customers_by_partition;"
+    )
+
+    /// Identity merges and erasure (issue 18): the identity map (anonymous id → known id, see
+    /// `StateStore+Identity.swift` for its bound) and the suppression list of erased ids (`privacy.suppress_erased`).
+    private static let identityAndErasure = Migration(
+        name: "identity_links_and_suppression",
+        sql: """
+            CREATE TABLE identity_links (
+                anonymous_id TEXT NOT NULL PRIMARY KEY,
+                known_id TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                linked_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX identity_links_by_known_id ON identity_links(known_id);
+            CREATE INDEX identity_links_by_linked_at ON identity_links(linked_at);
+            CREATE TABLE suppressed_customers (
+                customer_id TEXT NOT NULL PRIMARY KEY,
+                erased_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """
     )
 
     /// Applies the migrations of `list` that `connection` has not recorded yet, in one transaction, and returns

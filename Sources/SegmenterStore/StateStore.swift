@@ -185,7 +185,10 @@ public final class StateStore {
             try connection.runForEach("DELETE FROM customers WHERE partition = ?", batch.replacedPartitions) {
                 try $0.bind(1, Int64($1))
             }
+            try removeCustomers(batch.removedCustomers)
+            try eraseCustomers(batch.erasedCustomers, suppressing: batch.suppressedCustomers)
             try upsertCustomers(batch.customers)
+            try writeIdentityLinks(batch.identityLinks, evicted: batch.evictedIdentityLinks)
             let outboxIDs = try insertOutbox(batch.outbox)
             try insertTransitions(batch.transitions)
             try trimTransitions(batch.transitions)

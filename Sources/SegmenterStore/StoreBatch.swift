@@ -20,12 +20,26 @@ public struct StoreBatch: Sendable {
     /// Partitions whose stored customers are replaced: deleted before this batch's customers are written (a partition
     /// restored from its changelog holds exactly what the changelog holds).
     public var replacedPartitions: [Int32] = []
+    /// Customers erased in this batch: their row, transitions, identity links and pending outbox rows are deleted
+    /// first, before the batch's own rows are written (so a customer who came back within the batch, and the batch's
+    /// last change for them, stay). The changelog publishes a tombstone per id.
+    public var erasedCustomers: [String] = []
+    /// Customers removed without erasure (an anonymous id merged into a known one, issue 18): their row and
+    /// transitions are deleted first, their identity links and outbox rows stay. A tombstone per id too.
+    public var removedCustomers: [String] = []
+    /// Identity links set in this batch (written after the erasures), and those evicted from the bounded map.
+    public var identityLinks: [IdentityLinkRow] = []
+    public var evictedIdentityLinks: [String] = []
+    /// Erased ids to add to the suppression list (`privacy.suppress_erased`).
+    public var suppressedCustomers: [String] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
-            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && replacedPartitions.isEmpty
+            && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
+            && suppressedCustomers.isEmpty && removedCustomers.isEmpty && identityLinks.isEmpty
+            && evictedIdentityLinks.isEmpty && replacedPartitions.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -39,5 +53,10 @@ public struct StoreBatch: Sendable {
         metadata.removeAll(keepingCapacity: keepingCapacity)
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
         replacedPartitions.removeAll(keepingCapacity: keepingCapacity)
+        erasedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        suppressedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        removedCustomers.removeAll(keepingCapacity: keepingCapacity)
+        identityLinks.removeAll(keepingCapacity: keepingCapacity)
+        evictedIdentityLinks.removeAll(keepingCapacity: keepingCapacity)
     }
 }

@@ -10,7 +10,7 @@ public final class StoreReader {
     /// The database file.
     public var path: String { connection.path }
 
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private let queries: StoreQueries
 
     /// Opens the database at `path` read-only. Fails with `.databaseMissing` when there is no file yet and with

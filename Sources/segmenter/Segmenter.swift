@@ -7,7 +7,7 @@ struct Segmenter: AsyncParsableCommand {
         abstract: "Segments e-commerce customers from a Kafka clickstream with online mini-batch k-means.",
         subcommands: [
             RunCommand.self, DemoCommand.self, ReplayCommand.self, GenerateCommand.self, BrokerCommand.self,
-            ExportCommand.self, ModelCommandGroup.self, KafkaBenchCommand.self,
+            ExportCommand.self, ModelCommandGroup.self, CustomersCommandGroup.self, KafkaBenchCommand.self,
         ]
     )
 }

@@ -87,7 +87,7 @@ struct SegmentQualityRun: CustomStringConvertible {
         for change in emitted { history[change.customerID, default: []].append(change) }
         for chain in history.values where chain.count >= 2 {
             for (a, b) in zip(chain, chain.dropFirst())
-            where b.segment.id == a.previous?.id && b.at - a.at <= 7 * Self.day {
+            where b.segment?.id == a.previous?.id && b.at - a.at <= 7 * Self.day {
                 flaps += 1
             }
         }

@@ -65,7 +65,7 @@ struct SegmentationTests {
             #expect(chain.map(\.sequence) == Array(1...Int64(chain.count)))
             #expect(chain.first?.previous == nil)
             for (a, b) in zip(chain, chain.dropFirst()) { #expect(b.previous == a.segment) }
-            #expect(chain.last?.segment.id == record.segmentID)
+            #expect(chain.last?.segment?.id == record.segmentID)
             #expect(record.transitionSeq == Int64(chain.count))
             #expect(Set(chain.map(\.eventID)).count == chain.count)
         }

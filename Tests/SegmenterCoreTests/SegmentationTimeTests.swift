@@ -93,7 +93,7 @@ struct SegmentationTimeTests {
                 $0.customerID == id && $0.cause == .timer && $0.at > start + 40 * day
             }
             if a.contains(c) {
-                #expect(timerChanges.contains { $0.segment.id == dormant }, "\(id) stopped but was not timed into dormancy")
+                #expect(timerChanges.contains { $0.segment?.id == dormant }, "\(id) stopped but was not timed into dormancy")
                 #expect(driver.records[id]!.segmentID == dormant)
             } else {
                 #expect(timerChanges.isEmpty, "\(id) kept shopping but got \(timerChanges.count) timer changes")

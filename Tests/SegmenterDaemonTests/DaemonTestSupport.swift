@@ -288,3 +288,23 @@ func expectEveryTransitionPublished(_ stored: StoreContents, broker: EmbeddedBro
             "every transition was published at least once; missing \(missing) of \(transitions.count)")
     #expect(publishedIDs.isSubset(of: transitions), "nothing published that the store does not hold")
 }
+
+/// A daemon configuration file on `broker` and `data`, serving HTTP on loopback `port` behind `token`.
+func writeTokenDaemonConfiguration(
+    to path: String, broker: EmbeddedBroker, dataDirectory data: String, port: Int, token: String
+) throws {
+    try """
+        kafka:
+          bootstrap_servers: \(broker.bootstrapServers)
+          properties:
+            session.timeout.ms: "6000"
+            heartbeat.interval.ms: "500"
+        store:
+          data_dir: \(data)
+        model:
+          init_sample: 200
+        http:
+          listen: 127.0.0.1:\(port)
+          token: \(token)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+}

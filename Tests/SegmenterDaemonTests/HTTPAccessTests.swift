@@ -29,7 +29,7 @@ struct HTTPAccessTests {
             let endpoints: [(String, HTTPRequest.Method, String?)] = [
                 ("/v1/model/freeze", .post, nil), ("/v1/model/unfreeze", .post, nil),
                 ("/v1/model/retrain", .post, nil), ("/v1/model/rollback/2", .post, nil),
-                ("/v1/segments/1", .put, #"{"name":"VIP"}"#),
+                ("/v1/segments/1", .put, #"{"name":"VIP"}"#), ("/v1/customers/c-1", .delete, nil),
             ]
             for (uri, method, body) in endpoints {
                 for header in [nil, "Bearer wrong", "Bearer s3cret2", "s3cret"] as [String?] {
@@ -136,20 +136,8 @@ struct ModelCommandTokenTests {
             let data = directory.appendingPathComponent("data").path
             let port = try freeLoopbackPort()
             let config = directory.appendingPathComponent("token.yaml").path
-            try """
-                kafka:
-                  bootstrap_servers: \(broker.bootstrapServers)
-                  properties:
-                    session.timeout.ms: "6000"
-                    heartbeat.interval.ms: "500"
-                store:
-                  data_dir: \(data)
-                model:
-                  init_sample: 200
-                http:
-                  listen: 127.0.0.1:\(port)
-                  token: s3cret-token
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+            try writeTokenDaemonConfiguration(
+                to: config, broker: broker, dataDirectory: data, port: port, token: "s3cret-token")
             let daemon = try DaemonProcess(configFile: config, logDirectory: directory, name: "token")
             #expect(daemon.waitUntilStarted(), "\(daemon.output.suffix(500))")
             #expect(try waitUntilConsumed(1_000, dataDirectories: [data], within: .seconds(60)))

@@ -9,6 +9,9 @@ public enum ModelCommand: Sendable, Equatable {
     case retrain
     case rollback(version: Int64)
     case rename(segment: Int, name: String)
+    /// Erase these customers (issue 18): carried out by the pipeline (`Pipeline+Erasure.swift`) or offline
+    /// (`CustomerErasure`), never by ``ModelAdministration``.
+    case erase(customers: [String])
 }
 
 /// Carries out ``ModelCommand``s on a segmentation and its store; the same code serves a running daemon (on its
@@ -21,6 +24,8 @@ public enum ModelAdministration {
         fresher: (String) -> CustomerRecord? = { _ in nil }
     ) throws -> String {
         switch command {
+        case .erase:
+            throw SegmenterError(.invalidRequest, "erasure is carried out by the pipeline, not on the model alone")
         case .freeze:
             segmentation.setFrozen(true)
             return "model version \(segmentation.version) frozen: assignments continue, learning stopped"

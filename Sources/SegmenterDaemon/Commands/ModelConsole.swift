@@ -25,10 +25,17 @@ public struct ModelConsole: Sendable {
     /// Offline when the data directory is free, else through the running daemon's API.
     public func perform(_ command: ModelCommand, path: String) throws -> String {
         let configuration = try SegmenterConfiguration.load(path: config)
-        if let message = try ModelAdministration.runOffline(
-            command, dataDirectory: dataDir, configuration: configuration)
-        {
-            return message
+        let offline = if case .erase(let ids) = command {
+            try CustomerErasure.runOffline(ids, dataDirectory: dataDir, configuration: configuration)
+        } else {
+            try ModelAdministration.runOffline(command, dataDirectory: dataDir, configuration: configuration)
+        }
+        if let offline { return offline }
+        if case .erase(let ids) = command, ids.count != 1 {
+            // The API erases one id per request.
+            return try ids.map { id in
+                try perform(.erase(customers: [id]), path: "/v1/customers/\(Self.pathComponent(id))")
+            }.joined(separator: "\n")
         }
         let address = http ?? "\(configuration.http.host):\(configuration.http.port)"
         let url = URL(string: "http://\(address)\(path)")!
@@ -39,6 +46,8 @@ public struct ModelConsole: Sendable {
         if case .rename(_, let name) = command {
             request.httpMethod = "PUT"
             request.httpBody = try JSONEncoder().encode(["name": name])
+        } else if case .erase = command {
+            request.httpMethod = "DELETE"
         } else {
             request.httpMethod = "POST"
         }
@@ -54,6 +63,11 @@ public struct ModelConsole: Sendable {
             throw CommandError("the running daemon refused: \(answer["error"] ?? "HTTP \(status)")")
         }
         return result
+    }
+
+    /// `id` escaped for one URL path segment.
+    public static func pathComponent(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
     }
 
     private func send(_ request: URLRequest) throws -> (Int, Data) {

@@ -53,6 +53,10 @@ public final class Replay {
     public private(set) var engine: SegmentationEngine
     private var directory = InMemoryCustomers()
     private var flapCounter: FlapCounter
+    /// Identity merges: replay applies each identity record right after the message that produced it, in the order
+    /// they were produced (the daemon applies them when they come back from Kafka; see `SegmentationEngine+Identity`).
+    public private(set) var identities = IdentityMap()
+    private let native = EventDecoder(format: .native)
     private let options: Options
     private let onChange: (SegmentChange) throws -> Void
     /// Receives every Audience Entered / Exited event in order (to write `--audience-changes-out`).
@@ -89,28 +93,42 @@ public final class Replay {
         }
         if options.preDecode {
             var events: [Event] = []
+            /// Identity ties, by the index of the event they come before.
+            var ties: [(before: Int, tie: IdentityTie)] = []
             try reader.forEachLine { bytes, line in
                 summary.lines += 1
-                if Self.isBlank(bytes) { return }
+                if Self.isBlank(bytes) || IdentityRecord.isRecord(bytes) { return }
                 switch decoder.decode(bytes) {
                 case .success(let event): events.append(event)
-                case .failure(let rejection): reject(rejection, line: line)
+                case .failure(let rejection):
+                    if !rejection.isDeadLetter, let tie = IdentityTie.segmentCall(bytes) {
+                        ties.append((events.count, tie))
+                    }
+                    reject(rejection, line: line)
                 }
             }
             let decoded = ContinuousClock.now
-            for event in events {
+            var nextTie = 0
+            for (index, event) in events.enumerated() {
+                while nextTie < ties.count, ties[nextTie].before == index {
+                    try process(ties[nextTie].tie, &summary)
+                    nextTie += 1
+                }
                 try process(event, &summary)
             }
+            for (_, tie) in ties[nextTie...] { try process(tie, &summary) }
             try finish(&summary)
             summary.decodeSeconds = (decoded - start).seconds
             summary.coreSeconds = (ContinuousClock.now - decoded).seconds
         } else {
             try reader.forEachLine { bytes, line in
                 summary.lines += 1
-                if Self.isBlank(bytes) { return }
+                if Self.isBlank(bytes) || IdentityRecord.isRecord(bytes) { return }
                 switch decoder.decode(bytes) {
                 case .success(let event): try process(event, &summary)
-                case .failure(let rejection): reject(rejection, line: line)
+                case .failure(let rejection):
+                    if !rejection.isDeadLetter, let tie = IdentityTie.segmentCall(bytes) { try process(tie, &summary) }
+                    reject(rejection, line: line)
                 }
             }
             try finish(&summary)
@@ -124,12 +142,34 @@ public final class Replay {
     }
 
     private func process(_ event: Event, _ summary: inout Summary) throws {
-        if try engine.apply(event, partition: 0, in: &directory) {
+        if try engine.apply(event, partition: 0, in: &directory, identities: &identities) {
             summary.applied += 1
         } else {
             summary.duplicates += 1
         }
         try emitChanges(&summary)
+        try applyIdentityRecords(&summary)
+    }
+
+    private func process(_ tie: IdentityTie, _ summary: inout Summary) throws {
+        engine.tie(tie, identities: &identities)
+        try applyIdentityRecords(&summary)
+    }
+
+    /// Applies the identity records the engine produced, each right after the message that produced it.
+    private func applyIdentityRecords(_ summary: inout Summary) throws {
+        // The records a record produces queue behind the ones already waiting, as they would on the topic.
+        var queue: [IdentityRecord] = []
+        engine.takeIdentityRecords { queue.append($0) }
+        var next = 0
+        while next < queue.count {
+            try engine.apply(queue[next], partition: 0, in: &directory, identities: &identities) { line in
+                try? native.decode(Array(line.utf8)).get()
+            }
+            next += 1
+            engine.takeIdentityRecords { queue.append($0) }
+            try emitChanges(&summary)
+        }
     }
 
     private func finish(_ summary: inout Summary) throws {

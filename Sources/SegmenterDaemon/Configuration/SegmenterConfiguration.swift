@@ -79,6 +79,14 @@ public struct SegmenterConfiguration: Sendable {
         }
     }
 
+    /// The `privacy` section (issue 18, README "Privacy").
+    public struct Privacy: Sendable, Hashable {
+        /// Keep erased ids on a suppression list: later events for them are dropped and counted
+        /// (`segmenter_events_suppressed_total`) instead of starting a new customer. The list holds the ids only, for
+        /// as long as the data directory lives. Default: false.
+        public var suppressErased = false
+    }
+
     /// What moves the watermark (the "now" features age against): `event` time only, so replays give the same
     /// answers, or also the `wall` clock, so that timers fire while the stream is quiet. Default: event.
     public enum Clock: String, Sendable { case event, wall }
@@ -88,6 +96,7 @@ public struct SegmenterConfiguration: Sendable {
     public var store = Store()
     public var segmentation = SegmentationConfiguration()
     public var http = HTTP()
+    public var privacy = Privacy()
     /// The `traits` and `audiences` sections, compiled against the features. Default: none.
     public var audiences = AudienceRules.none
 
@@ -142,7 +151,9 @@ public struct SegmenterConfiguration: Sendable {
     }
 
     static func read(_ root: ConfigReader) -> SegmenterConfiguration {
-        root.rejectUnknownKeys(["kafka", "input", "store", "model", "features", "http", "traits", "audiences"])
+        root.rejectUnknownKeys([
+            "kafka", "input", "store", "model", "features", "http", "traits", "audiences", "privacy",
+        ])
         var c = SegmenterConfiguration()
         let kafka = root.section("kafka")
         kafka.rejectUnknownKeys([
@@ -213,6 +224,10 @@ public struct SegmenterConfiguration: Sendable {
                 traits: root.list("traits"), audiences: root.list("audiences"), features: c.segmentation.features,
                 report: root.report)
         }
+
+        let privacy = root.section("privacy")
+        privacy.rejectUnknownKeys(["suppress_erased"])
+        c.privacy.suppressErased = privacy.bool("suppress_erased", default: c.privacy.suppressErased)
 
         let http = root.section("http")
         http.rejectUnknownKeys(["enabled", "listen", "ready_max_lag", "token", "allow_unauthenticated",

@@ -20,6 +20,11 @@ enum ModelRoutes {
             }
             return await run(.rollback(version: version), submit)
         }
+        // Erasure (issue 18): carried out between batches, answered once the deletions committed.
+        router.delete("/v1/customers/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            return await run(.erase(customers: [id]), submit)
+        }
         router.put("/v1/segments/:id") { request, context in
             guard let id = context.parameters.get("id").flatMap(Int.init) else {
                 return HTTPServer.json(.badRequest, ["error": "the segment id must be a whole number"])

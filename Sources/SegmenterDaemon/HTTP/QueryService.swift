@@ -20,7 +20,12 @@ public final class QueryService: @unchecked Sendable {
     }
 
     public struct CustomerView: Codable, Sendable {
+        /// The id asked for.
         var customerID: String
+        /// The id the customer's state lives under: the asked id, or the known id it was merged into (issue 18).
+        var canonicalID: String
+        /// Ids merged into the canonical one.
+        var mergedIDs: [String]
         var segment: SegmentRef?
         var since: String?
         var eventCount: Int64
@@ -144,7 +149,15 @@ public final class QueryService: @unchecked Sendable {
 
     public func customer(_ id: String, transitions limit: Int = 10) throws -> CustomerView {
         try withStore { reader, segmentation, _ in
-            guard let stored = try reader.customer(id) else {
+            var canonical = id
+            // A merged id answers with the customer it was merged into (a few hops for a chain a → b → c).
+            for _ in 0..<8 {
+                guard try reader.customer(canonical) == nil, let link = try reader.identityLink(anonymousID: canonical),
+                      link.state > 0
+                else { break }
+                canonical = link.knownID
+            }
+            guard let stored = try reader.customer(canonical) else {
                 throw SegmenterError(
                     .notFound, "no customer \"\(id)\": no valid event for this customer_id has been applied")
             }
@@ -152,12 +165,13 @@ public final class QueryService: @unchecked Sendable {
             let features = Dictionary(
                 segmentation.features(of: record).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             func ref(_ id: Int?) -> SegmentRef? { id.map { SegmentRef(id: $0, name: segmentation.name(of: $0)) } }
-            let history = try reader.transitions(customerID: id, limit: limit).map {
+            let history = try reader.transitions(customerID: canonical, limit: limit).map {
                 TransitionView(seq: $0.seq, from: ref($0.fromSegment), to: ref($0.toSegment)!,
                                at: RFC3339.format($0.at), cause: $0.cause)
             }
             return CustomerView(
-                customerID: stored.customerID, segment: ref(stored.segmentID),
+                customerID: id, canonicalID: canonical, mergedIDs: try reader.mergedIDs(into: canonical),
+                segment: ref(stored.segmentID),
                 since: stored.segmentSince.map(RFC3339.format), eventCount: stored.eventCount,
                 lastEventAt: RFC3339.format(stored.lastEventAt), partition: stored.partition,
                 features: features, transitions: history,

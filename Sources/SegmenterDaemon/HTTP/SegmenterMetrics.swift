@@ -19,6 +19,7 @@ public final class SegmenterMetrics: Sendable {
         var invalid: [String: Int64] = [:]
         var skipped: [String: Int64] = [:]
         var duplicates: Int64 = 0
+        var suppressed: Int64 = 0
         var clamped: [String: UInt64] = [:]
         var transitions: [SegmentTransition: Int64] = [:]
         var kafkaErrors: [KafkaError.Code: Int64] = [:]
@@ -82,6 +83,12 @@ public final class SegmenterMetrics: Sendable {
                     .increment(by: current.duplicates - seen.duplicates)
                 seen.duplicates = current.duplicates
             }
+            if current.eventsSuppressed > seen.suppressed {
+                registry.makeCounter(name: "segmenter_events_suppressed_total",
+                                     help: "Events of erased customers dropped by privacy.suppress_erased")
+                    .increment(by: current.eventsSuppressed - seen.suppressed)
+                seen.suppressed = current.eventsSuppressed
+            }
             for (direction, total) in [("ahead", current.eventsClampedAhead), ("behind", current.eventsClampedBehind)]
             where total > seen.clamped[direction, default: 0] {
                 clampedCounter(direction).increment(by: Int64(total - seen.clamped[direction, default: 0]))
@@ -89,9 +96,10 @@ public final class SegmenterMetrics: Sendable {
             }
             advance(
                 "segmenter_segment_changes_total",
-                help: "Segment changes by previous and new segment id (from=\"none\" for first assignments)",
+                help: "Segment changes by previous and new segment id (from=\"none\" for first assignments, "
+                    + "to=\"none\" for erased and merged-away customers)",
                 totals: current.changesByTransition, seen: &seen.transitions
-            ) { [("from", $0.from.map(String.init) ?? "none"), ("to", String($0.to))] }
+            ) { [("from", $0.from.map(String.init) ?? "none"), ("to", $0.to.map(String.init) ?? "none")] }
             advance(
                 "segmenter_kafka_errors_total", help: "Errors librdkafka reported to the consumer or producer, by code",
                 totals: current.kafkaErrorsByCode, seen: &seen.kafkaErrors

@@ -118,9 +118,12 @@ final class BatchCommitter: @unchecked Sendable {
                     eventID: change.eventID, customerID: change.customerID, partition: partition,
                     topic: changesTopic, key: Array(change.customerID.utf8), payload: Array(rendering), headers: [],
                     createdAt: now))
-                batch.transitions.append(Transition(
-                    customerID: change.customerID, seq: change.sequence, fromSegment: change.previous?.id,
-                    toSegment: change.segment.id, at: change.at, cause: change.cause.rawValue))
+                // A last change (segment nil) ends a customer whose history is deleted with it.
+                if let segment = change.segment {
+                    batch.transitions.append(Transition(
+                        customerID: change.customerID, seq: change.sequence, fromSegment: change.previous?.id,
+                        toSegment: segment.id, at: change.at, cause: change.cause.rawValue))
+                }
                 triggers.append(trigger)
             case .message(let message):
                 batch.outbox.append(message)

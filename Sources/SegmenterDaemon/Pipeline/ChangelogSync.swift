@@ -1,4 +1,5 @@
 import Logging
+import SegmenterCore
 import SegmenterKafka
 import SegmenterStore
 
@@ -45,9 +46,11 @@ final class ChangelogSync {
     // MARK: writing
 
     /// The changelog rows of a batch: each changed customer with its partition's batch offset, then a marker per
-    /// partition whose offset moved. `next` gives a partition's next input offset as of this batch.
+    /// partition whose offset moved. `gone` are customers erased or merged away (id → partition): a tombstone each.
+    /// `next` gives a partition's next input offset as of this batch.
     func rows(
-        for customers: [StoredCustomer], moved: [TopicPartitionKey: Int64], next: (Int32) -> Int64?, createdAt: Int64
+        for customers: [StoredCustomer], gone: [String: Int32] = [:], moved: [TopicPartitionKey: Int64],
+        next: (Int32) -> Int64?, createdAt: Int64
     ) -> [OutboxMessage] {
         serial += 1
         var rows: [OutboxMessage] = []
@@ -58,6 +61,10 @@ final class ChangelogSync {
             rows.append(Changelog.record(
                 customer, batchOffset: offset, serial: serial, topic: topic, createdAt: createdAt))
             touched.insert(customer.partition)
+        }
+        for (id, partition) in gone.sorted(by: { $0.key.precedesInByteOrder($1.key) }) {
+            rows.append(tombstone(id, partition: partition, batchOffset: next(partition) ?? 0, createdAt: createdAt))
+            touched.insert(partition)
         }
         for key in moved.keys where key.topic == inputTopic { touched.insert(key.partition) }
         for partition in touched.sorted() {
@@ -80,15 +87,19 @@ final class ChangelogSync {
                 return Changelog.record(
                     customer, batchOffset: nextOffset, serial: serial, topic: topic, createdAt: createdAt)
             }
-            return OutboxMessage(
-                eventID: "changelog:\(serial):\(id)", customerID: id, partition: partition, topic: topic,
-                key: Array(id.utf8), payload: [],
-                headers: [(Changelog.offsetHeader, Array(String(nextOffset).utf8))], createdAt: createdAt)
+            return tombstone(id, partition: partition, batchOffset: nextOffset, createdAt: createdAt)
         }
         rows.append(Changelog.marker(
             .init(nextOffset: nextOffset, writer: instanceID), partition: partition, serial: serial, topic: topic,
             createdAt: createdAt))
         return rows
+    }
+
+    private func tombstone(_ id: String, partition: Int32, batchOffset: Int64, createdAt: Int64) -> OutboxMessage {
+        OutboxMessage(
+            eventID: "changelog:\(serial):\(id)", customerID: id, partition: partition, topic: topic,
+            key: Array(id.utf8), payload: [],
+            headers: [(Changelog.offsetHeader, Array(String(batchOffset).utf8))], createdAt: createdAt)
     }
 
     // MARK: reading

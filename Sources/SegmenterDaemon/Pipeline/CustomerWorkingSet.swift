@@ -22,6 +22,10 @@ struct CustomerWorkingSet: CustomerDirectory {
     /// The changed records of the batch being committed, and its newcomers: what the store may not show yet.
     private var committing: [String: CustomerRecord] = [:]
     private var committingNewcomers: Set<String> = []
+    /// Removed (erased or merged away) since the last commit, and those of the batch being committed: the store may
+    /// still show their rows, which no read returns (a customer re-created since is in memory and wins).
+    private var removed: [String: Int32] = [:]
+    private var committingRemoved: Set<String> = []
     /// Ids ``preload(_:)`` found in neither memory nor the store, until ``endPreload()``.
     private var absent: Set<String> = []
     /// The partitions whose stored customers the walks and timers see (nil: all). With a changelog, the store may
@@ -35,7 +39,7 @@ struct CustomerWorkingSet: CustomerDirectory {
         cache = LRUCache(capacity: capacity)
     }
 
-    var hasChanges: Bool { !dirty.isEmpty }
+    var hasChanges: Bool { !dirty.isEmpty || !removed.isEmpty }
 
     /// The newest copy of a customer held in memory (changed or cached), without touching the store.
     func peek(_ id: String) -> CustomerRecord? {
@@ -48,7 +52,7 @@ struct CustomerWorkingSet: CustomerDirectory {
     mutating func preload(_ ids: some Sequence<String>) throws {
         var missing: [String] = []
         var seen: Set<String> = []
-        for id in ids where !cache.contains(id) && evictedDirty[id] == nil && committing[id] == nil {
+        for id in ids where !cache.contains(id) && evictedDirty[id] == nil && committing[id] == nil && !isGone(id) {
             if seen.insert(id).inserted { missing.append(id) }
         }
         guard !missing.isEmpty else { return }
@@ -127,7 +131,9 @@ struct CustomerWorkingSet: CustomerDirectory {
             }
             for index in found.indices where found[index] == nil { found[index] = loaded[storedIDs[index]] }
         }
-        var records = found.compactMap { $0 }
+        var records = zip(storedIDs, found).compactMap { id, record in
+            record.flatMap { peek(id) != nil || !isGone(id) ? $0 : nil }
+        }
         // The batch being committed may already be in the store's page, or not yet.
         let inPage = committingNewcomers.isEmpty ? [] : Set(storedIDs)
         let fresh = newcomers.union(committingNewcomers).filter { id in
@@ -147,6 +153,7 @@ struct CustomerWorkingSet: CustomerDirectory {
         while true {
             let page = try store.customersDue(through: time, after: after, limit: 5_000)
             for row in page where owned?.contains(row.partition) ?? true {
+                if peek(row.customerID) == nil, isGone(row.customerID) { continue }
                 let record = try peek(row.customerID) ?? CustomerRecord(stored: row, layout: layout)
                 if let at = record.timerDueAt, at <= time { due[row.customerID] = record }
             }
@@ -178,12 +185,39 @@ struct CustomerWorkingSet: CustomerDirectory {
         dirty.removeAll(keepingCapacity: true)
         evictedDirty.removeAll(keepingCapacity: true)
         swap(&committingNewcomers, &newcomers)
+        batch.removedCustomers.append(contentsOf: removed.keys.sorted { $0.precedesInByteOrder($1) })
+        committingRemoved = Set(removed.keys)
+        removed.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets `id` in memory; the next drained batch deletes it from the store (``StoreBatch/removedCustomers``).
+    mutating func remove(_ id: String) {
+        removed[id] = peek(id)?.partition ?? removed[id] ?? 0
+        _ = cache.remove(id)
+        dirty.remove(id)
+        evictedDirty[id] = nil
+        newcomers.remove(id)
+        committing[id] = nil
+        committingNewcomers.remove(id)
+    }
+
+    /// The partition of a customer in memory, or of one removed in this batch (whose last change is still queued).
+    /// Customers removed (erased or merged away) since the last drain, with their partitions.
+    var removedPartitions: [String: Int32] { removed }
+
+    func partition(of id: String) -> Int32? {
+        peek(id)?.partition ?? removed[id]
+    }
+
+    private func isGone(_ id: String) -> Bool {
+        removed[id] != nil || committingRemoved.contains(id)
     }
 
     /// The drained batch is in the store now: its records need not be held beside the cache any more.
     mutating func committed() {
         committing.removeAll(keepingCapacity: true)
         committingNewcomers.removeAll(keepingCapacity: true)
+        committingRemoved.removeAll(keepingCapacity: true)
     }
 
     /// Empties the cache (after a rebalance, other partitions' customers are not ours any more). Only between
@@ -196,7 +230,7 @@ struct CustomerWorkingSet: CustomerDirectory {
 
     private func load(_ id: String) throws -> CustomerRecord? {
         if let evicted = evictedDirty[id] ?? committing[id] { return evicted }
-        if absent.contains(id) { return nil }
+        if absent.contains(id) || isGone(id) { return nil }
         return try store.customer(id).map { try CustomerRecord(stored: $0, layout: layout) }
     }
 

@@ -20,17 +20,17 @@ import SegmenterStore
 /// once, with deterministic ids. Runs on one dedicated thread (plus the committer's): nothing here is awaited per
 /// message.
 public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
-    private let configuration: SegmenterConfiguration
+    let configuration: SegmenterConfiguration
     private let logger: Logger
     public let status: PipelineStatusBoard
-    private let dataDirectory: DataDirectory
+    let dataDirectory: DataDirectory
     private var store: StateStore { dataDirectory.store }
     /// Created last in `init`, because it holds this pipeline (weakly) as its rebalance listener.
     private var source: (any EventSource)!
     private let sink: any OutboxSink
     private let decoder: EventDecoder
-    private var engine: SegmentationEngine
-    private var customers: CustomerWorkingSet
+    var engine: SegmentationEngine
+    var customers: CustomerWorkingSet
     private var offsets = PartitionOffsets()
     /// The changelog topic's writer and restorer; nil when `kafka.topics.changelog` is off (or in tests on fakes).
     private let changelog: ChangelogSync?
@@ -44,9 +44,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var restoreStarted: [Int32: ContinuousClock.Instant] = [:]
     private let committer: BatchCommitter
     private let commands = OperatorCommands()
-    private var batch = StoreBatch()
+    var batch = StoreBatch()
     /// The batch's outbox rows in order (changes are rendered by the committer).
-    private var entries: [BatchCommitter.Entry] = []
+    var entries: [BatchCommitter.Entry] = []
+    /// Erased ids whose later events are dropped (`privacy.suppress_erased`; see `Pipeline+Erasure.swift`).
+    var suppression: Suppression
+    /// Anonymous id → known id (see `Pipeline+Identity.swift`).
+    var identities: IdentityMap
     /// The messages of the current poll, decoded, waiting to be applied once their customers are loaded.
     private var staged: [StagedMessage] = []
     /// The status of the batch in flight, published once it has committed.
@@ -57,7 +61,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var batchStarted: ContinuousClock.Instant?
     private var savedModelVersion: Int64
     private var modelChangedByCommand = false
-    private var counters = Counters()
+    var counters = Counters()
     private var lastKafkaCommit = ContinuousClock.now
     private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
     private var lastIdleSweep = ContinuousClock.now
@@ -69,7 +73,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var stopRequested: Bool { stopLock.withLock { stopFlag } }
 
     /// What happened since the status board was last updated.
-    private struct Counters {
+    struct Counters {
         var invalid: [String: Int64] = [:]
         /// Well-formed messages that are not behaviour (e.g. Segment `identify`), by code.
         var skipped: [String: Int64] = [:]
@@ -96,9 +100,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     static let batchGrowthWhileCommitting = 4
 
     /// A decoded message of the current poll.
-    private struct StagedMessage {
+    struct StagedMessage {
         enum Content {
             case event(Event)
+            /// A record the engine sent itself through the input topic (identity merges).
+            case identity(IdentityRecord)
+            /// A Segment `identify` or `alias` call: a tie between two ids (counted as skipped: not behaviour).
+            case tie(IdentityTie, String)
             /// Well-formed but not behaviour: counted by code.
             case skipped(String)
             /// Rejected: the dead letter to publish and the reason's code.
@@ -221,6 +229,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
             publisher: OutboxPublisher(logger: logger, fixedPartitionTopics: Set([changelog?.topic].compactMap { $0 })))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        identities = try Self.loadIdentities(dataDirectory.store)
+        suppression = try Suppression(
+            enabled: configuration.privacy.suppressErased, store: dataDirectory.store, status: status)
         errors?.pipeline = self
         source = try makeSource(self)
         status.update { $0.storeOpen = true }
@@ -317,13 +328,18 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         if batchStarted == nil { batchStarted = .now }
         batchMessages += 1
         let content: StagedMessage.Content
-        switch decoder.decode(message.value) {
-        case .success(let event):
-            content = .event(event)
-        case .failure(let rejection) where !rejection.isDeadLetter:
-            content = .skipped(rejection.code.rawValue)
-        case .failure(let rejection):
-            content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
+        if IdentityRecord.isRecord(message.value) {
+            content = identityContent(message)
+        } else {
+            switch decoder.decode(message.value) {
+            case .success(let event):
+                content = .event(event)
+            case .failure(let rejection) where !rejection.isDeadLetter:
+                content = IdentityTie.segmentCall(message.value).map { .tie($0, rejection.code.rawValue) }
+                    ?? .skipped(rejection.code.rawValue)
+            case .failure(let rejection):
+                content = .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
+            }
         }
         staged.append(StagedMessage(
             topic: message.topic, partition: message.partition, offset: message.offset,
@@ -345,11 +361,21 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         for message in staged {
             offsets.consumed(topic: message.topic, partition: message.partition, offset: message.offset)
             switch message.content {
+            case .event(let event) where suppression.drops(event):
+                break
             case .event(let event):
-                if try !engine.apply(event, partition: message.partition, in: &customers) {
+                if try !engine.apply(event, partition: message.partition, in: &customers, identities: &identities) {
                     counters.duplicates += 1
                 }
                 takeChanges(trigger: message.timestamp)
+                takeIdentityRecords(after: message)
+            case .identity(let record):
+                try apply(record, message)
+            case .tie(let tie, let code):
+                counters.skipped[code, default: 0] += 1
+                guard !suppression.drops(tie) else { break }
+                engine.tie(tie, identities: &identities)
+                takeIdentityRecords(after: message)
             case .skipped(let code):
                 counters.skipped[code, default: 0] += 1
             case .deadLetter(let outboxMessage, let code):
@@ -359,7 +385,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
     }
 
-    private func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) -> OutboxMessage {
+    func deadLetter(_ message: SourceMessage, _ rejection: EventRejection) -> OutboxMessage {
         let source = "\(message.topic)/\(message.partition)/\(message.offset)"
         return OutboxMessage(
             eventID: "dlq:\(source)", customerID: "", partition: message.partition,
@@ -372,25 +398,25 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// Moves the engine's new changes into the batch; the committer renders each into an outbox row and a
     /// transition row. `trigger` is the Kafka timestamp of the event being applied, for the latency of the change it
     /// caused.
-    private func takeChanges(trigger: Int64?) {
+    func takeChanges(trigger: Int64?) {
         guard engine.hasChanges else { return }
         engine.takeChanges { change in
             entries.append(.change(
-                change, partition: customers.peek(change.customerID)?.partition ?? 0,
+                change, partition: customers.partition(of: change.customerID) ?? 0,
                 trigger: change.cause == .event ? trigger : nil))
             counters.changes += 1
-            counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment.id), default: 0] += 1
+            counters.transitions[SegmentTransition(from: change.previous?.id, to: change.segment?.id), default: 0] += 1
             if let previous = change.previous { counters.sizes[previous.id, default: 0] -= 1 }
-            counters.sizes[change.segment.id, default: 0] += 1
+            if let segment = change.segment { counters.sizes[segment.id, default: 0] += 1 }
             counters.recent.append(.init(
-                customerID: change.customerID, from: change.previous?.name, to: change.segment.name,
+                customerID: change.customerID, from: change.previous?.name, to: change.segment?.name ?? "—",
                 cause: change.cause.rawValue, at: change.at))
             if counters.recent.count > 20 { counters.recent.removeFirst(counters.recent.count - 20) }
         }
         engine.takeAudienceChanges { change in
             entries.append(.message(.audienceChange(
                 change, topic: configuration.kafka.audiencesTopic,
-                partition: customers.peek(change.customerID)?.partition ?? 0, createdAt: Self.wallClock())))
+                partition: customers.partition(of: change.customerID) ?? 0, createdAt: Self.wallClock())))
             counters.audiences.count(change)
         }
     }
@@ -407,9 +433,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// operator commands, returns only once it has committed and been published.
     private func commitBatch(wait: Bool = false) throws {
         try finishCommit()
-        if commands.applyQueued({ command in
-            try ModelAdministration.apply(command, to: &engine.segmentation, store: store) { customers.peek($0) }
-        }) {
+        if commands.applyQueued({ try carryOut($0) }) {
             modelChangedByCommand = true
         }
         if configuration.clock == .wall {
@@ -428,8 +452,10 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             batchStarted = nil
             return
         }
+        takeIdentityLinks(into: &batch)
         let answersCommands = commands.hasAnswers
         modelChangedByCommand = false
+        let gone = changelog == nil ? [:] : customers.removedPartitions
         customers.drainChanges(into: &batch)
         let segmentation = engine.segmentation
         let model = StoredModel(
@@ -441,7 +467,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         savedModelVersion = segmentation.version
         batch.offsets = offsets.batchOffsets()
-        if let changelog { addChangelogRows(changelog) }
+        if let changelog { addChangelogRows(changelog, gone: gone) }
         batch.metadata[DataDirectory.engineProgressKey] = DataDirectory.encode(engine.progress)
         pendingStatus = takeStatusUpdate()
         committer.submit(&batch, entries: entries)
@@ -580,11 +606,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
 
     /// The batch's changelog rows (changed customers, then a marker per moved partition), and the customers and
     /// settling rows of partitions restored since the last batch.
-    private func addChangelogRows(_ changelog: ChangelogSync) {
+    private func addChangelogRows(_ changelog: ChangelogSync, gone: [String: Int32]) {
         let moved = batch.offsets
         let durable = offsets.durable
         let input = changelog.inputTopic
-        let rows = changelog.rows(for: batch.customers, moved: moved, next: { partition in
+        let rows = changelog.rows(for: batch.customers, gone: gone, moved: moved, next: { partition in
             moved[TopicPartitionKey(topic: input, partition: partition)]
                 ?? durable[TopicPartition(topic: input, partition: partition)]
         }, createdAt: Self.wallClock())

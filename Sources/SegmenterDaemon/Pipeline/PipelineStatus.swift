@@ -5,9 +5,10 @@ import Synchronization
 public struct SegmentTransition: Hashable, Sendable {
     /// nil for a first assignment.
     public var from: Int?
-    public var to: Int
+    /// nil for a last change (the customer was erased or merged into another id).
+    public var to: Int?
 
-    public init(from: Int?, to: Int) {
+    public init(from: Int?, to: Int?) {
         self.from = from
         self.to = to
     }
@@ -32,6 +33,8 @@ public struct PipelineStatus: Sendable {
     /// Well-formed messages that carry no behaviour (Segment `identify`, `alias`, `group`), by reason.
     public var skippedByReason: [String: Int64] = [:]
     public var duplicates: Int64 = 0
+    /// Events of erased customers dropped (`privacy.suppress_erased`).
+    public var eventsSuppressed: Int64 = 0
     /// Events applied at a clamped time (too far ahead of / behind the stream), since the store was created.
     public var eventsClampedAhead: UInt64 = 0
     public var eventsClampedBehind: UInt64 = 0
