@@ -141,6 +141,16 @@ struct SegmenterConfigurationTests {
         }
     }
 
+    @Test("the changelog topic defaults to the group's and the input's names, can be renamed or turned off")
+    func changelogTopic() throws {
+        #expect(try SegmenterConfiguration.load(path: nil, environment: [:]).kafka.changelog
+            == "segmenter-events-changelog")
+        #expect(try problems("kafka:\n  topics:\n    changelog: off\n") == nil)
+        let multi = try #require(try problems("kafka:\n  topics:\n    events: [a, b]\n"))
+        #expect(multi.contains("kafka.topics.changelog: a changelog needs exactly one input topic"))
+        #expect(try problems("kafka:\n  topics:\n    events: [a, b]\n    changelog: off\n") == nil)
+    }
+
     @Test("no file gives the documented defaults, and the example file loads unchanged")
     func defaults() throws {
         let c = try SegmenterConfiguration.load(path: nil, environment: [:])
