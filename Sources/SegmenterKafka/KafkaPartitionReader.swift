@@ -10,16 +10,27 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     private var handle: OpaquePointer!
     private let bootstrapServers: String
     private var topicNames = TopicNames()
+    private let logHandler: KafkaLogHandler?
 
     /// A reader on the configuration's cluster (its `groupID` is used only because librdkafka needs one).
-    public init(configuration: KafkaConfiguration) throws(KafkaError) {
+    /// `logHandler` receives librdkafka's log lines (on its threads); without one they go to stderr.
+    public init(configuration: KafkaConfiguration, logHandler: KafkaLogHandler? = nil) throws(KafkaError) {
         bootstrapServers = configuration.bootstrapServers
+        self.logHandler = logHandler
         var configuration = configuration
         if configuration.groupID == nil { configuration.groupID = "segmenter-partition-reader" }
         let conf = try configuration.makeConf(
             defaults: ["enable.partition.eof": "false", "fetch.wait.max.ms": "10", "auto.offset.reset": "earliest"],
             required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         )
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        if logHandler != nil {
+            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
+                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
+                Unmanaged<KafkaPartitionReader>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
+                    RdKafka.logLine(level, facility, text))
+            }
+        }
         handle = try RdKafka.makeHandle(RD_KAFKA_CONSUMER, conf: conf)
         rd_kafka_poll_set_consumer(handle)
     }

@@ -165,7 +165,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             let serial = try store.metadata(ChangelogSync.serialKey).flatMap { Int64($0) } ?? 0
             let reader = try KafkaPartitionReader(configuration: KafkaConfiguration(
                 bootstrapServers: kafka.bootstrapServers, groupID: "\(kafka.groupID)-changelog-reader",
-                clientID: kafka.clientID, properties: kafka.properties))
+                clientID: kafka.clientID, properties: kafka.properties),
+                logHandler: errors.logHandler(client: "changelog-reader"))
             changelog = ChangelogSync(
                 topic: topic, inputTopic: input, instanceID: instanceID, serial: serial, reader: reader, logger: logger)
             ensureChangelogTopic = {
