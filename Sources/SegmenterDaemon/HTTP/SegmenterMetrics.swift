@@ -172,37 +172,35 @@ public final class SegmenterMetrics: Sendable {
     }
 
     private func updateLag(_ current: PipelineStatus, _ seen: inout Seen) {
-        for (partition, lag) in current.lagByPartition {
-            let gauge = seen.lagGauges[partition] ?? {
-                registry.makeGauge(
-                    name: "segmenter_consumer_lag",
-                    labels: [("topic", partition.topic), ("partition", String(partition.partition))],
-                    help: "High watermark minus the next offset to process, per assigned partition")
-            }()
-            seen.lagGauges[partition] = gauge
-            gauge.set(Double(lag))
+        setPartitionGauges(
+            "segmenter_consumer_lag", "High watermark minus the next offset to process, per assigned partition",
+            current.lagByPartition, &seen.lagGauges)
+    }
+
+    /// One gauge per partition in `values`, labelled by topic and partition; the gauges of partitions no longer in
+    /// `values` are removed.
+    private func setPartitionGauges(
+        _ name: String, _ help: String, _ values: [TopicPartition: Int64], _ gauges: inout [TopicPartition: Gauge]
+    ) {
+        for (partition, value) in values {
+            let gauge = gauges[partition] ?? registry.makeGauge(
+                name: name, labels: [("topic", partition.topic), ("partition", String(partition.partition))],
+                help: help)
+            gauges[partition] = gauge
+            gauge.set(Double(value))
         }
-        for (partition, gauge) in seen.lagGauges where current.lagByPartition[partition] == nil {
+        for (partition, gauge) in gauges where values[partition] == nil {
             registry.unregisterGauge(gauge)
-            seen.lagGauges.removeValue(forKey: partition)
+            gauges.removeValue(forKey: partition)
         }
     }
 
     /// Restores from the changelog: records left per partition (the gauge goes once the partition is consumed
     /// again), seconds spent and customers restored.
     private func updateRestores(_ current: PipelineStatus, _ seen: inout Seen) {
-        for (partition, left) in current.restoreRemaining {
-            let gauge = seen.restoreGauges[partition] ?? registry.makeGauge(
-                name: "segmenter_restore_remaining",
-                labels: [("topic", partition.topic), ("partition", String(partition.partition))],
-                help: "Changelog records left to read per partition being restored")
-            seen.restoreGauges[partition] = gauge
-            gauge.set(Double(left))
-        }
-        for (partition, gauge) in seen.restoreGauges where current.restoreRemaining[partition] == nil {
-            registry.unregisterGauge(gauge)
-            seen.restoreGauges.removeValue(forKey: partition)
-        }
+        setPartitionGauges(
+            "segmenter_restore_remaining", "Changelog records left to read per partition being restored",
+            current.restoreRemaining, &seen.restoreGauges)
         gauge("segmenter_restore_seconds", "Seconds spent restoring partitions from the changelog since start")
             .set(current.restoreSecondsTotal)
         gauge("segmenter_restores_completed", "Partitions restored from the changelog since start")
