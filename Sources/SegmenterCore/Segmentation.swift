@@ -124,6 +124,10 @@ public struct Segmentation: Sendable {
     public internal(set) var nameOverrides: [Int: String]
     /// When frozen, the model serves only: assignments go on, the standardiser and the centers stop learning.
     public internal(set) var frozen = false
+    /// When following, the model is the consumer group's, learned by its leader and adopted here
+    /// (``adopting(_:)``): assignments go on, but this instance neither initialises a model of its own nor learns.
+    /// A runtime role, not stored with the model.
+    public internal(set) var following = false
     /// Centers and watermark at the start of the current drift window (see ``driftPerHour``).
     var driftAnchor: (watermark: Int64, centers: [Int: [Double]])?
     /// Mean distance centers moved per hour of event time over the last completed window of at least an hour.
@@ -205,7 +209,7 @@ public struct Segmentation: Sendable {
             if record.eventCount == 1 {
                 pendingCustomers.append(record.customerID)
             }
-            guard kmeans.collect(z) else { return .applied(change: nil, modelInitialised: false) }
+            guard !following, kmeans.collect(z) else { return .applied(change: nil, modelInitialised: false) }
             version = 1
             refreshNames()
             pendingCustomers.removeAll { $0 == record.customerID }
@@ -228,7 +232,7 @@ public struct Segmentation: Sendable {
     /// reached (short replays). Returns true when it initialised; the caller then re-evaluates
     /// ``pendingCustomers`` as after ``Outcome/applied(change:modelInitialised:)``.
     public mutating func initialiseEarly() -> Bool {
-        guard !kmeans.isInitialised, kmeans.sample.count >= configuration.kmeans.k else { return false }
+        guard !following, !kmeans.isInitialised, kmeans.sample.count >= configuration.kmeans.k else { return false }
         kmeans.initialise(from: kmeans.sample)
         kmeans.sample = []
         version = 1
@@ -299,7 +303,7 @@ public struct Segmentation: Sendable {
         record.state.features(at: watermark, layout: layout, into: &raw)
         // With refinement the statistics come from the customers at each refinement (``Standardizer/refit(raw:)``),
         // not from the event stream; before the model exists the stream is all there is.
-        if !kmeans.isInitialised || (!frozen && configuration.refineEvery == 0) {
+        if !following, !kmeans.isInitialised || (!frozen && configuration.refineEvery == 0) {
             standardizer.observe(raw)
         }
         standardizer.transform(raw, into: &z)
@@ -309,7 +313,7 @@ public struct Segmentation: Sendable {
         _ record: inout CustomerRecord, cause: SegmentChange.Cause, trigger: String?, at time: Int64
     ) -> SegmentChange? {
         let (change, nearest) = assign(&record, cause: cause, trigger: trigger, at: time)
-        if frozen { return change }
+        if frozen || following { return change }
         let retired = kmeans.learn(z, nearest: nearest)
         trackDrift()
         if kmeans.updates % configuration.versionEvery == 0 {

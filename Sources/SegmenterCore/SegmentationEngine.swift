@@ -131,7 +131,7 @@ public struct SegmentationEngine: Sendable {
         progress.appliedSinceRefinement += progress.appliedSinceTick
         progress.appliedSinceTick = 0
         let every = segmentation.configuration.refineEvery
-        if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen,
+        if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen, !segmentation.following,
            progress.appliedSinceRefinement >= max(every, progress.customersAtRefinement) {
             progress.appliedSinceRefinement = 0
             try refine(in: &directory)
@@ -177,7 +177,7 @@ public struct SegmentationEngine: Sendable {
         counters.refinements += 1
     }
 
-    private mutating func assignPending<D: CustomerDirectory>(in directory: inout D) throws {
+    mutating func assignPending<D: CustomerDirectory>(in directory: inout D) throws {
         for id in segmentation.pendingCustomers {
             guard var record = try directory.record(id),
                   let change = segmentation.reevaluate(&record, cause: .model, learn: false)

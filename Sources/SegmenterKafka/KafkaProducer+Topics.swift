@@ -1,7 +1,7 @@
 import CRdKafka
 
 extension KafkaProducer {
-    /// How ``ensureTopic(_:partitions:configs:timeout:)`` found the topic.
+    /// How ``ensureTopics(_:timeout:)`` found a topic.
     public enum TopicCheck: Sendable, Equatable {
         /// The topic did not exist and was created as asked.
         case created
@@ -12,32 +12,61 @@ extension KafkaProducer {
         case existsCreationRefused(String)
     }
 
-    /// Makes sure `topic` exists with `partitions` partitions: creates it through the admin API with `configs`
-    /// (e.g. `cleanup.policy=compact`) when it is missing, and refuses, with a message naming the topic, the counts
-    /// and what to do, when it exists with another partition count or cannot be created.
-    public func ensureTopic(_ topic: String, partitions: Int32, configs: [String: String], timeout: Duration)
-        throws(KafkaError) -> TopicCheck
-    {
-        var refusal: String?
-        switch createTopic(topic, partitions: partitions, configs: configs, timeout: timeout) {
-        case .created: return .created
-        case .alreadyExists: break
-        case .refused(let reason): refusal = reason
+    /// A topic the daemon needs: its name, its partition count and the settings to create it with.
+    public struct TopicSpec: Sendable, Equatable {
+        public var name: String
+        public var partitions: Int32
+        public var configs: [String: String]
+        /// Take an existing topic whatever its partition count (a topic of which only partition 0 is used).
+        public var anyPartitionCount: Bool
+        /// What to tell the operator when the topic exists with another partition count.
+        public var layoutAdvice: String
+
+        public init(
+            _ name: String, partitions: Int32, configs: [String: String], anyPartitionCount: Bool = false,
+            layoutAdvice: String = "delete it or name another one"
+        ) {
+            self.name = name
+            self.partitions = partitions
+            self.configs = configs
+            self.anyPartitionCount = anyPartitionCount
+            self.layoutAdvice = layoutAdvice
         }
-        guard let existing = try partitionCount(of: topic, timeout: timeout) else {
-            throw KafkaError(
-                code: .unknownTopic,
-                message: "topic \(topic) does not exist and could not be created (\(refusal ?? "unknown reason")): "
-                    + "create it with \(partitions) partitions and "
-                    + configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+    }
+
+    /// Makes sure each topic exists with its partition count: creates the missing ones through the admin API, in
+    /// one request, with their `configs` (e.g. `cleanup.policy=compact`), and refuses, with a message naming the
+    /// topic, the counts and what to do, when one exists with another partition count or cannot be created.
+    /// Returns how each was found, in order.
+    public func ensureTopics(_ topics: [TopicSpec], timeout: Duration) throws(KafkaError) -> [TopicCheck] {
+        let creations = createTopics(topics, timeout: timeout)
+        var checks: [TopicCheck] = []
+        for (spec, creation) in zip(topics, creations) {
+            var refusal: String?
+            switch creation {
+            case .created:
+                checks.append(.created)
+                continue
+            case .alreadyExists: break
+            case .refused(let reason): refusal = reason
+            }
+            guard let existing = try partitionCount(of: spec.name, timeout: timeout) else {
+                throw KafkaError(
+                    code: .unknownTopic,
+                    message: "topic \(spec.name) does not exist and could not be created "
+                        + "(\(refusal ?? "unknown reason")): create it with \(spec.partitions) partitions and "
+                        + spec.configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                            .joined(separator: ", "))
+            }
+            guard existing == spec.partitions || spec.anyPartitionCount else {
+                throw KafkaError(
+                    code: .configuration,
+                    message: "topic \(spec.name) has \(existing) partitions but must have \(spec.partitions): "
+                        + spec.layoutAdvice)
+            }
+            checks.append(refusal.map { .existsCreationRefused($0) } ?? .exists)
         }
-        guard existing == partitions else {
-            throw KafkaError(
-                code: .configuration,
-                message: "topic \(topic) has \(existing) partitions but must have \(partitions), one per input "
-                    + "partition: delete it (its content is rebuilt from the instances' stores) or name another one")
-        }
-        return refusal.map { .existsCreationRefused($0) } ?? .exists
+        return checks
     }
 
     /// The number of partitions of `topic`, or nil when the cluster does not know it.
@@ -64,42 +93,53 @@ extension KafkaProducer {
         case refused(String)
     }
 
-    private func createTopic(_ topic: String, partitions: Int32, configs: [String: String], timeout: Duration)
-        -> Creation
-    {
+    private func createTopics(_ specs: [TopicSpec], timeout: Duration) -> [Creation] {
+        guard !specs.isEmpty else { return [] }
         var text = [CChar](repeating: 0, count: 512)
-        guard let newTopic = rd_kafka_NewTopic_new(topic, partitions, -1, &text, text.count) else {
-            return .refused(RdKafka.string(text))
-        }
-        defer { rd_kafka_NewTopic_destroy(newTopic) }
-        for (name, value) in configs.sorted(by: { $0.key < $1.key }) {
-            _ = rd_kafka_NewTopic_set_config(newTopic, name, value)
+        var newTopics: [OpaquePointer?] = []
+        defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
+        for spec in specs {
+            guard let newTopic = rd_kafka_NewTopic_new(spec.name, spec.partitions, -1, &text, text.count) else {
+                let reason = RdKafka.string(text)
+                return specs.map { _ in .refused(reason) }
+            }
+            for (name, value) in spec.configs.sorted(by: { $0.key < $1.key }) {
+                _ = rd_kafka_NewTopic_set_config(newTopic, name, value)
+            }
+            newTopics.append(newTopic)
         }
         let queue = rd_kafka_queue_new(handle)
         defer { rd_kafka_queue_destroy(queue) }
         let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
         _ = rd_kafka_AdminOptions_set_request_timeout(options, RdKafka.milliseconds(timeout), &text, text.count)
-        var topics: [OpaquePointer?] = [newTopic]
-        rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
+        rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, options, queue)
+        let refusedAll = { (reason: String) in specs.map { _ in Creation.refused(reason) } }
         guard let event = rd_kafka_queue_poll(queue, RdKafka.milliseconds(timeout) + 1_000) else {
-            return .refused("the cluster did not answer CreateTopics")
+            return refusedAll("the cluster did not answer CreateTopics")
         }
         defer { rd_kafka_event_destroy(event) }
-        let eventError = rd_kafka_event_error(event)
-        if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
-            return .refused(String(cString: rd_kafka_event_error_string(event)))
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return refusedAll(String(cString: rd_kafka_event_error_string(event)))
         }
         guard let result = rd_kafka_event_CreateTopics_result(event) else {
-            return .refused("CreateTopics gave no result")
+            return refusedAll("CreateTopics gave no result")
         }
         var count = 0
-        guard let results = rd_kafka_CreateTopics_result_topics(result, &count), count > 0,
-              let first = results[0]
-        else { return .created }
-        let err = rd_kafka_topic_result_error(first)
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .created }
-        if err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { return .alreadyExists }
-        return .refused(rd_kafka_topic_result_error_string(first).map { String(cString: $0) } ?? RdKafka.text(err))
+        var byName: [String: Creation] = [:]
+        if let results = rd_kafka_CreateTopics_result_topics(result, &count) {
+            for index in 0..<count {
+                guard let entry = results[index] else { continue }
+                let err = rd_kafka_topic_result_error(entry)
+                byName[String(cString: rd_kafka_topic_result_name(entry))] =
+                    if err == RD_KAFKA_RESP_ERR_NO_ERROR { .created }
+                    else if err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { .alreadyExists }
+                    else {
+                        .refused(rd_kafka_topic_result_error_string(entry).map { String(cString: $0) }
+                            ?? RdKafka.text(err))
+                    }
+            }
+        }
+        return specs.map { byName[$0.name] ?? .created }
     }
 }

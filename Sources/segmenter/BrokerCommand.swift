@@ -17,7 +17,7 @@ struct BrokerCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Topics to create, as comma-separated name:partitions entries.")
-    var topics = "events:16,segmenter-events-changelog:16,segment-changes:4,segmenter-dlq:1"
+    var topics = "events:16,segmenter-events-changelog:16,segmenter-events-model:1,segment-changes:4,segmenter-dlq:1"
 
     @Option(help: "Number of brokers in the cluster.")
     var brokers = 1

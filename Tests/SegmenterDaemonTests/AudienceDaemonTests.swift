@@ -357,7 +357,8 @@ struct AudienceCrashTests {
         try withTemporaryDirectory { directory in
             // One partition: the daemon is then event-for-event what replay is, so replay's events are the truth.
             let broker = try EmbeddedBroker(brokers: 1, topics: [
-                "events": 1, "segmenter-events-changelog": 1, "segment-changes": 4, "segmenter-dlq": 1, "audience-changes": 4,
+                "events": 1, "segmenter-events-changelog": 1, "segmenter-events-model": 1,
+                "segment-changes": 4, "segmenter-dlq": 1, "audience-changes": 4,
             ])
             let (messages, expectedCounts) = generatedMessages(customers: 1_500, events: 60_000, seed: 17)
             try produce(messages, broker: broker)

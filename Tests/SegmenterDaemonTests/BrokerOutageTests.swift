@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SegmenterKafka
 import Testing
 
@@ -9,28 +6,7 @@ import Testing
 
 /// GET on the daemon's HTTP port: (status, body), or nil when nothing answered within 5 s.
 private func get(_ path: String, port: Int) -> (Int, String)? {
-    let done = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var answer: (Int, String)?
-    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-    request.timeoutInterval = 5
-    URLSession.shared.dataTask(with: request) { data, response, _ in
-        if let response = response as? HTTPURLResponse {
-            answer = (response.statusCode, String(decoding: data ?? Data(), as: UTF8.self))
-        }
-        done.signal()
-    }.resume()
-    _ = done.wait(timeout: .now() + 6)
-    return answer
-}
-
-/// Polls `condition` every 200 ms until it holds or `timeout` passed; returns how long it took, or nil.
-private func within(_ timeout: Duration, _ condition: () -> Bool) -> Duration? {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if condition() { return ContinuousClock.now - start }
-        Thread.sleep(forTimeInterval: 0.2)
-    }
-    return nil
+    httpRequest("GET", path, port: port)
 }
 
 @Suite("broker outage", .serialized, .timeLimit(.minutes(6)))

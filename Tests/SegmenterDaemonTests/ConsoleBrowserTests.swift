@@ -55,7 +55,8 @@ struct ConsoleBrowserTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let broker = try EmbeddedBroker(brokers: 1, topics: [
-            "events": 2, "segmenter-events-changelog": 2, "segment-changes": 2, "segmenter-dlq": 1, "audience-changes": 2,
+            "events": 2, "segmenter-events-changelog": 2, "segmenter-events-model": 1,
+            "segment-changes": 2, "segmenter-dlq": 1, "audience-changes": 2,
         ])
         let (messages, _) = generatedMessages(customers: 500, events: 6_000, seed: 21)
         try produce(messages, broker: broker)

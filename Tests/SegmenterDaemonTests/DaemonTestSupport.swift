@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 import SegmenterCore
 import SegmenterKafka
@@ -10,12 +13,15 @@ import Testing
 /// The embedded broker's group timings (DESIGN §8): without them a second member or a restarted one stalls.
 let fastGroupProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
 
-/// A broker on 127.0.0.1 with the daemon's topics, and the changelog topic of each consumer group in `groups` (the
-/// embedded broker has no CreateTopics, and would auto-create it with its default partition count).
+/// A broker on 127.0.0.1 with the daemon's topics, and the changelog and model topics of each consumer group in
+/// `groups` (the embedded broker has no CreateTopics, and would auto-create them with its default partition count).
 func makeBroker(partitions: Int32 = 4, groups: [String] = ["segmenter"]) throws -> EmbeddedBroker {
     // segment-changes gets as many partitions as events: the mock cluster keeps only ~5 MB per partition.
     var topics: [String: Int32] = ["events": partitions, "segment-changes": partitions, "segmenter-dlq": 1]
-    for group in groups { topics[Changelog.defaultTopic(groupID: group, inputTopic: "events")] = partitions }
+    for group in groups {
+        topics[Changelog.defaultTopic(groupID: group, inputTopic: "events")] = partitions
+        topics[GroupModel.defaultTopic(groupID: group, inputTopic: "events")] = 1
+    }
     return try EmbeddedBroker(brokers: 1, topics: topics)
 }
 
@@ -307,4 +313,35 @@ func writeTokenDaemonConfiguration(
           listen: 127.0.0.1:\(port)
           token: \(token)
         """.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// A request to a daemon's HTTP port (with `token` as the bearer token): (status, body), or nil when nothing
+/// answered within `timeout` seconds.
+func httpRequest(_ method: String = "GET", _ path: String, port: Int, token: String? = nil, timeout: Double = 5)
+    -> (Int, String)?
+{
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var answer: (Int, String)?
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.httpMethod = method
+    request.timeoutInterval = timeout
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    URLSession.shared.dataTask(with: request) { data, response, _ in
+        if let response = response as? HTTPURLResponse {
+            answer = (response.statusCode, String(decoding: data ?? Data(), as: UTF8.self))
+        }
+        done.signal()
+    }.resume()
+    _ = done.wait(timeout: .now() + timeout + 1)
+    return answer
+}
+
+/// Polls `condition` every 200 ms until it holds or `timeout` passed; returns how long it took, or nil.
+func within(_ timeout: Duration, _ condition: () -> Bool) -> Duration? {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if condition() { return ContinuousClock.now - start }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return nil
 }

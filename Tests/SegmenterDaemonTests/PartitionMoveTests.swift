@@ -48,7 +48,7 @@ func waitUntilGroupConsumed(_ total: Int, dataDirectories: [String], within dead
 
 @Suite("partition state moves with its partition", .serialized)
 struct PartitionMoveTests {
-    @Test("partitions moving on join, on SIGTERM and on kill -9 keep exact counts and gap-free change chains")
+    @Test("partitions moving on join, on SIGTERM and on kill -9 keep exact counts, gap-free change chains, one model")
     func movesKeepState() throws {
         try withTemporaryDirectory { directory in
             let broker = try makeBroker(partitions: 6)
@@ -115,6 +115,27 @@ struct PartitionMoveTests {
             #expect(resets.isEmpty, "no chain restarts with a second first assignment; \(resets.count) do")
             let behind = seqs.filter { (group.sequences[$0.key] ?? 0) != $0.value.max() }
             #expect(behind.isEmpty, "each owner's transition number is the chain's last; \(behind.count) differ")
+
+            // One model for the group: the leader (owner of partition 0) published it, leadership moved with
+            // partition 0 (A, then B when A left, then C or A again when B was killed), versions never went back,
+            // and the instances still running at the end hold the version last published.
+            let models = try readAll("segmenter-events-model", from: broker, atLeast: 1, within: .seconds(30))
+                .compactMap { GroupModel.decode($0.value) }
+            let versions = models.map(\.version)
+            #expect(!models.isEmpty)
+            #expect(versions == versions.sorted(), "published versions never decrease: \(versions)")
+            #expect(Set(models.map(\.leader)).count >= 3, "the lead moved with partition 0 at least twice")
+            let last = try #require(models.last)
+            for dir in [dirs[2], dirs[0]] {
+                let stored = try #require(try StoreReader(path: dir + "/" + DataDirectory.databaseFileName).model())
+                #expect(stored.version == last.version, "\(dir) assigns with the group's last version")
+            }
+            let carried = Set(published.compactMap { message -> Int64? in
+                let json = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+                return (json?["model_version"] as? NSNumber)?.int64Value
+            })
+            #expect(carried.allSatisfy { $0 >= 1 && $0 <= last.version },
+                    "every change carries a version of the group's model: \(carried.sorted())")
         }
     }
 }

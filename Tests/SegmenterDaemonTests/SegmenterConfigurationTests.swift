@@ -151,6 +151,23 @@ struct SegmenterConfigurationTests {
         #expect(try problems("kafka:\n  topics:\n    events: [a, b]\n    changelog: off\n") == nil)
     }
 
+    @Test("the model topic defaults to the group's and the input's names, can be renamed or turned off")
+    func modelTopic() throws {
+        #expect(try SegmenterConfiguration.load(path: nil, environment: [:]).kafka.model == "segmenter-events-model")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("model-topic-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for (text, expected) in [
+            ("kafka:\n  group_id: shop\n  topics:\n    events: clicks\n", "shop-clicks-model"),
+            ("kafka:\n  topics:\n    model: shared-model\n", "shared-model"),
+            ("kafka:\n  topics:\n    model: off\n", nil),
+        ] as [(String, String?)] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try SegmenterConfiguration.load(path: path, environment: [:]).kafka.model == expected, "\(text)")
+        }
+        let empty = try #require(try problems("kafka:\n  topics:\n    model: \"\"\n"))
+        #expect(empty.contains("kafka.topics.model: is empty; name a topic, or write off to let each instance learn"))
+    }
+
     @Test("no file gives the documented defaults, and the example file loads unchanged")
     func defaults() throws {
         let c = try SegmenterConfiguration.load(path: nil, environment: [:])

@@ -36,8 +36,8 @@ public struct DemoRun {
         logger.logLevel = .warning
         let broker = try EmbeddedBroker(
             brokers: 1, topics: [
-                "events": 8, "segmenter-events-changelog": 8, "segment-changes": 2, "segmenter-dlq": 1,
-                "audience-changes": 2,
+                "events": 8, "segmenter-events-changelog": 8, "segmenter-events-model": 1, "segment-changes": 2,
+                "segmenter-dlq": 1, "audience-changes": 2,
             ])
         let temporary = dataDir == nil
         let directory = dataDir ?? FileManager.default.temporaryDirectory

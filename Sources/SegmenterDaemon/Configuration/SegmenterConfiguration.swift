@@ -32,6 +32,18 @@ public struct SegmenterConfiguration: Sendable {
             guard changelogEnabled, let input = eventTopics.first else { return nil }
             return changelogTopic ?? Changelog.defaultTopic(groupID: groupID, inputTopic: input)
         }
+        /// The compacted topic the group's model is published to by its leader, the instance that owns partition 0 of
+        /// the (first) input topic, and adopted from by the other instances, so that the group assigns with one model
+        /// (DESIGN §7); `off` lets every instance learn its own. Only its partition 0 is used.
+        /// Default: `<group_id>-<input topic>-model`.
+        public var modelTopic: String?
+        /// Whether ``modelTopic`` is in use. Default: true.
+        public var modelTopicEnabled = true
+        /// The model topic in use, nil when it is off.
+        public var model: String? {
+            guard modelTopicEnabled, let input = eventTopics.first else { return nil }
+            return modelTopic ?? "\(groupID)-\(input)-model"
+        }
         /// Messages larger than this go to the dead-letter topic. Default: 65,536.
         public var maxMessageBytes = 65_536
         /// Any librdkafka property, passed through unchanged (TLS, SASL, tuning). Default: none.
@@ -169,21 +181,17 @@ public struct SegmenterConfiguration: Sendable {
             "max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
         c.kafka.properties = kafka.stringMap("properties")
         let topics = kafka.section("topics")
-        topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences", "changelog"])
+        topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences", "changelog", "model"])
         c.kafka.eventTopics = topics.stringList("events") ?? c.kafka.eventTopics
         c.kafka.changesTopic = topics.string("changes", default: c.kafka.changesTopic)
         c.kafka.deadLetterTopic = topics.string("dead_letters", default: c.kafka.deadLetterTopic)
         c.kafka.audiencesTopic = topics.string("audiences", default: c.kafka.audiencesTopic)
-        if topics.has("changelog") {
-            let changelog = topics.string("changelog", default: "").trimmingSpaces
-            if changelog == "off" {
-                c.kafka.changelogEnabled = false
-            } else if changelog.isEmpty {
-                topics.report("kafka.topics.changelog: is empty; name a topic, or write off to keep state local")
-            } else {
-                c.kafka.changelogTopic = changelog
-            }
-        }
+        (c.kafka.changelogEnabled, c.kafka.changelogTopic) = Self.optionalTopic(
+            topics, "changelog", offMeans: "keep state local",
+            default: (c.kafka.changelogEnabled, c.kafka.changelogTopic))
+        (c.kafka.modelTopicEnabled, c.kafka.modelTopic) = Self.optionalTopic(
+            topics, "model", offMeans: "let each instance learn its own model",
+            default: (c.kafka.modelTopicEnabled, c.kafka.modelTopic))
         if c.kafka.changelogEnabled, c.kafka.eventTopics.count > 1 {
             topics.report(
                 "kafka.topics.changelog: a changelog needs exactly one input topic, and kafka.topics.events names "
@@ -257,6 +265,20 @@ public struct SegmenterConfiguration: Sendable {
                 """)
         }
         return c
+    }
+
+    /// A topic setting that names a topic or says `off`: (enabled, name), `default` when the key is absent.
+    static func optionalTopic(
+        _ topics: ConfigReader, _ key: String, offMeans: String, default fallback: (Bool, String?)
+    ) -> (Bool, String?) {
+        guard topics.has(key) else { return fallback }
+        let value = topics.string(key, default: "").trimmingSpaces
+        if value == "off" { return (false, nil) }
+        if value.isEmpty {
+            topics.report("kafka.topics.\(key): is empty; name a topic, or write off to \(offMeans)")
+            return fallback
+        }
+        return (true, value)
     }
 
     static func readModel(_ model: ConfigReader, features: ConfigReader) -> SegmentationConfiguration {

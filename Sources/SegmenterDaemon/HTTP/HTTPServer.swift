@@ -42,7 +42,11 @@ public enum HTTPServer {
             answer { ["segments": try queries.segments()] }
         }
         router.get("/v1/model") { _, _ in
-            answer { try queries.model() }
+            answer {
+                var view = try queries.model()
+                view.group = status.read().groupModel
+                return view
+            }
         }
         return Application(
             router: router,

@@ -99,6 +99,8 @@ public final class QueryService: @unchecked Sendable {
         var sizeEntropy: Double
         var driftPerHour: Double
         var features: [FeatureView]
+        /// The group's model, from the running daemon (absent offline, or with `kafka.topics.model: off`).
+        var group: GroupModelStatus?
     }
 
     public struct FeatureView: Codable, Sendable {

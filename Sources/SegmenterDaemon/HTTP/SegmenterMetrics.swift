@@ -31,6 +31,7 @@ public final class SegmenterMetrics: Sendable {
         var audienceChanges: [AudienceStatus.ChangeKey: Int64] = [:]
         var restoreGauges: [TopicPartition: Gauge] = [:]
         var restoredCustomers: Int64 = 0
+        var modelAdoptions: Int64 = 0
     }
 
     /// Every dead-letter reason, from the decoder's stable code set (so a new code cannot be missed here).
@@ -126,6 +127,7 @@ public final class SegmenterMetrics: Sendable {
                 .set(current.driftPerHour)
             gauge("segmenter_model_frozen", "1 while the model is frozen (serving only)")
                 .set(current.frozen ? 1.0 : 0.0)
+            updateGroupModel(current, &seen)
             gauge("segmenter_changes_per_1000_events", "Segment changes per 1,000 consumed events since start")
                 .set(current.eventsTotal > 0 ? Double(current.changesTotal) * 1000 / Double(current.eventsTotal) : 0)
             let reevaluated = current.reevaluatedTotal - seen.reevaluated
@@ -192,6 +194,20 @@ public final class SegmenterMetrics: Sendable {
         for (partition, gauge) in gauges where values[partition] == nil {
             registry.unregisterGauge(gauge)
             gauges.removeValue(forKey: partition)
+        }
+    }
+
+    /// The group's model: whether this instance leads it, and the published models it adopted.
+    private func updateGroupModel(_ current: PipelineStatus, _ seen: inout Seen) {
+        guard let group = current.groupModel else { return }
+        gauge("segmenter_model_leader",
+              "1 while this instance leads the group's model (owns partition 0), 0 while it follows")
+            .set(group.role == "leader" ? 1.0 : 0.0)
+        if group.adoptions > seen.modelAdoptions {
+            registry.makeCounter(name: "segmenter_model_adoptions_total",
+                                 help: "Models published by the group's leader and adopted by this instance")
+                .increment(by: group.adoptions - seen.modelAdoptions)
+            seen.modelAdoptions = group.adoptions
         }
     }
 

@@ -8,6 +8,7 @@ extension Pipeline {
     /// An operator command on the pipeline thread: erasure here, the model's commands in ``ModelAdministration``.
     func carryOut(_ command: ModelCommand) throws -> String {
         guard case .erase(let ids) = command else {
+            try refuseModelCommandWhileFollowing()
             return try ModelAdministration.apply(command, to: &engine.segmentation, store: dataDirectory.store) {
                 customers.peek($0)
             }

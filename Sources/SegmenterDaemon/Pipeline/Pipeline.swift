@@ -21,7 +21,7 @@ import SegmenterStore
 /// message.
 public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     let configuration: SegmenterConfiguration
-    private let logger: Logger
+    let logger: Logger
     public let status: PipelineStatusBoard
     let dataDirectory: DataDirectory
     private var store: StateStore { dataDirectory.store }
@@ -34,8 +34,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var offsets = PartitionOffsets()
     /// The changelog topic's writer and restorer; nil when `kafka.topics.changelog` is off (or in tests on fakes).
     private let changelog: ChangelogSync?
-    /// Makes sure the changelog topic exists with the input's partition count (run once the brokers answer).
-    private let ensureChangelogTopic: (() throws -> Void)?
+    /// The model topic's reader and this instance's role in it; nil when `kafka.topics.model` is off.
+    let groupModel: GroupModelSync?
+    /// Makes sure the changelog topic exists with the input's partition count, and the model topic exists (run once
+    /// the brokers answer).
+    private let ensureTopics: (() throws -> Void)?
     /// Customers of restored partitions, and the rows that settle their changelog, for the next batch.
     private var restored: [StoredCustomer] = []
     private var settlingRows: [OutboxMessage] = []
@@ -60,7 +63,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var batchMessages = 0
     private var batchStarted: ContinuousClock.Instant?
     private var savedModelVersion: Int64
-    private var modelChangedByCommand = false
+    /// An operator command or an adopted group model changed the model: the next batch stores it.
+    var modelChangedBetweenBatches = false
     var counters = Counters()
     private var lastKafkaCommit = ContinuousClock.now
     private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
@@ -155,13 +159,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 properties: producerProperties),
             errorHandler: { errors.report($0, client: "producer") }, logHandler: errors.logHandler(client: "producer"))
         var changelog: ChangelogSync?
-        var ensureChangelogTopic: (() throws -> Void)?
+        var instanceID = try store.metadata(ChangelogSync.instanceKey) ?? ""
+        if instanceID.isEmpty, kafka.changelog != nil || kafka.model != nil {
+            instanceID = UUID().uuidString.lowercased()
+            try store.setMetadata(ChangelogSync.instanceKey, instanceID)
+        }
         if let topic = kafka.changelog, let input = kafka.eventTopics.first {
-            var instanceID = try store.metadata(ChangelogSync.instanceKey) ?? ""
-            if instanceID.isEmpty {
-                instanceID = UUID().uuidString.lowercased()
-                try store.setMetadata(ChangelogSync.instanceKey, instanceID)
-            }
             let serial = try store.metadata(ChangelogSync.serialKey).flatMap { Int64($0) } ?? 0
             let reader = try KafkaPartitionReader(configuration: KafkaConfiguration(
                 bootstrapServers: kafka.bootstrapServers, groupID: "\(kafka.groupID)-changelog-reader",
@@ -169,24 +172,20 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 logHandler: errors.logHandler(client: "changelog-reader"))
             changelog = ChangelogSync(
                 topic: topic, inputTopic: input, instanceID: instanceID, serial: serial, reader: reader, logger: logger)
-            ensureChangelogTopic = {
-                guard let partitions = try producer.partitionCount(of: input, timeout: .seconds(10)) else {
-                    throw KafkaError(
-                        code: .unknownTopic,
-                        message: "the input topic \(input) does not exist, so its changelog \(topic) cannot be laid out: "
-                            + "create \(input) first (with as many partitions as you may want instances)")
-                }
-                let check = try producer.ensureTopic(
-                    topic, partitions: partitions, configs: Changelog.topicConfigs, timeout: .seconds(3))
-                logger.info("changelog topic ready", metadata: [
-                    "kafka.topic": "\(topic)", "kafka.partitions": "\(partitions)", "changelog.check": "\(check)",
-                ])
-            }
         }
+        var groupModel: GroupModelSync?
+        if let topic = kafka.model, let input = kafka.eventTopics.first {
+            let reader = try KafkaPartitionReader(configuration: KafkaConfiguration(
+                bootstrapServers: kafka.bootstrapServers, groupID: "\(kafka.groupID)-model-reader",
+                clientID: kafka.clientID, properties: kafka.properties),
+                logHandler: errors.logHandler(client: "model-reader"))
+            groupModel = GroupModelSync(topic: topic, inputTopic: input, instanceID: instanceID, reader: reader)
+        }
+        let ensureTopics = { try Self.ensureTopics(kafka, producer: producer, logger: logger) }
         try self.init(
             configuration: configuration, logger: logger, status: status, dataDirectory: dataDirectory,
-            sink: KafkaOutboxSink(producer), errors: errors, changelog: changelog,
-            ensureChangelogTopic: ensureChangelogTopic
+            sink: KafkaOutboxSink(producer), errors: errors, changelog: changelog, groupModel: groupModel,
+            ensureTopics: ensureTopics
         ) { listener in
             var properties = kafka.properties
             properties["enable.partition.eof"] = properties["enable.partition.eof"] ?? "false"
@@ -205,17 +204,47 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
     }
 
+    /// Makes sure the changelog topic exists with the input's partition count, and the model topic exists — created
+    /// in one admin request, so that a cluster without CreateTopics (the embedded broker) costs one timeout, not two.
+    private static func ensureTopics(
+        _ kafka: SegmenterConfiguration.Kafka, producer: KafkaProducer, logger: Logger
+    ) throws {
+        var specs: [KafkaProducer.TopicSpec] = []
+        if let topic = kafka.changelog, let input = kafka.eventTopics.first {
+            guard let partitions = try producer.partitionCount(of: input, timeout: .seconds(10)) else {
+                throw KafkaError(
+                    code: .unknownTopic,
+                    message: "the input topic \(input) does not exist, so its changelog \(topic) cannot be laid out: "
+                        + "create \(input) first (with as many partitions as you may want instances)")
+            }
+            specs.append(.init(
+                topic, partitions: partitions, configs: Changelog.topicConfigs,
+                layoutAdvice: "one per partition of \(input); delete it (its content is rebuilt from the instances' "
+                    + "stores) or name another one in kafka.topics.changelog"))
+        }
+        if let topic = kafka.model {
+            specs.append(.init(topic, partitions: 1, configs: GroupModel.topicConfigs, anyPartitionCount: true))
+        }
+        guard !specs.isEmpty else { return }
+        for (spec, check) in zip(specs, try producer.ensureTopics(specs, timeout: .seconds(3))) {
+            logger.info("topic ready", metadata: [
+                "kafka.topic": "\(spec.name)", "kafka.partitions": "\(spec.partitions)", "topic.check": "\(check)",
+            ])
+        }
+    }
+
     /// A pipeline on any source and sink (tests drive it with in-memory fakes). `makeSource` receives the
     /// pipeline as the rebalance listener the source must call from inside `poll`.
     init(
         configuration: SegmenterConfiguration, logger: Logger, status: PipelineStatusBoard,
         dataDirectory: DataDirectory, sink: any OutboxSink, errors: KafkaErrorLog? = nil,
-        changelog: ChangelogSync? = nil, ensureChangelogTopic: (() throws -> Void)? = nil,
+        changelog: ChangelogSync? = nil, groupModel: GroupModelSync? = nil, ensureTopics: (() throws -> Void)? = nil,
         makeSource: (any KafkaRebalanceListener) throws -> any EventSource
     ) throws {
         self.configuration = configuration
         self.changelog = changelog
-        self.ensureChangelogTopic = ensureChangelogTopic
+        self.groupModel = groupModel
+        self.ensureTopics = ensureTopics
         self.logger = logger
         self.status = status
         self.dataDirectory = dataDirectory
@@ -228,7 +257,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             store: dataDirectory.store, layout: engine.segmentation.layout, capacity: configuration.store.cacheSize)
         committer = BatchCommitter(
             store: dataDirectory.store, sink: sink, changesTopic: configuration.kafka.changesTopic,
-            publisher: OutboxPublisher(logger: logger, fixedPartitionTopics: Set([changelog?.topic].compactMap { $0 })))
+            publisher: OutboxPublisher(
+                logger: logger, fixedPartitionTopics: Set([changelog?.topic, groupModel?.topic].compactMap { $0 })))
         counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
         identities = try Self.loadIdentities(dataDirectory.store)
         suppression = try Suppression(
@@ -253,8 +283,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// reports a fatal error). Returning normally means everything was committed and flushed.
     public func run() throws {
         try sink.waitForBrokers(timeout: .seconds(10))
-        try ensureChangelogTopic?()
+        try ensureTopics?()
         try dropStaleChangelogRows()
+        try prepareGroupModel()
         try AudienceBackfill(store: store, topic: configuration.kafka.audiencesTopic, status: status, logger: logger)
             .run(engine: &engine, customers: &customers)
         try source.subscribe(topics: configuration.kafka.eventTopics)
@@ -277,6 +308,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 stage($0)
             }
             try applyStaged()
+            stepGroupModel()
             try stepRestores()
             if let fatal { throw fatal }
             let due = batchStarted.map { ContinuousClock.now - $0 >= interval } ?? false
@@ -434,9 +466,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// operator commands, returns only once it has committed and been published.
     private func commitBatch(wait: Bool = false) throws {
         try finishCommit()
-        if commands.applyQueued({ try carryOut($0) }) {
-            modelChangedByCommand = true
-        }
+        let commandChangedModel = commands.applyQueued({ try carryOut($0) })
+        if commandChangedModel { modelChangedBetweenBatches = true }
         if configuration.clock == .wall {
             // By design the wall clock moves time on a quiet stream; time-driven work follows it.
             let before = engine.segmentation.watermark
@@ -448,14 +479,14 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         let delivered = committer.publisher.delivered
         guard customers.hasChanges || !entries.isEmpty || offsets.hasPending || !delivered.isEmpty
-            || modelChangedByCommand || commands.hasAnswers
+            || modelChangedBetweenBatches || commands.hasAnswers
         else {
             batchStarted = nil
             return
         }
         takeIdentityLinks(into: &batch)
         let answersCommands = commands.hasAnswers
-        modelChangedByCommand = false
+        modelChangedBetweenBatches = false
         let gone = changelog == nil ? [:] : customers.removedPartitions
         customers.drainChanges(into: &batch)
         let segmentation = engine.segmentation
@@ -469,6 +500,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         savedModelVersion = segmentation.version
         batch.offsets = offsets.batchOffsets()
         if let changelog { addChangelogRows(changelog, gone: gone) }
+        try addGroupModelRow(commandChangedModel: commandChangedModel)
         batch.metadata[DataDirectory.engineProgressKey] = DataDirectory.encode(engine.progress)
         pendingStatus = takeStatusUpdate()
         committer.submit(&batch, entries: entries)
@@ -581,7 +613,9 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         if batchStarted == nil, !committer.inFlight {
             let publisher = committer.publisher
             let delivered = publisher.delivered.count
-            if commands.waiting || idleSweepDue || (delivered > 0 && (delivered >= 1_000 || publisher.isIdle)) {
+            if commands.waiting || idleSweepDue || modelChangedBetweenBatches
+                || (delivered > 0 && (delivered >= 1_000 || publisher.isIdle))
+            {
                 lastIdleSweep = .now
                 try commitBatch()
             }
@@ -705,6 +739,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         customers.reset()
         offsets.revoke(partitions)
+        groupModelRevoked(partitions)
         if let changelog {
             do {
                 try changelog.cancelRestores(partitions.map(\.partition))
@@ -723,6 +758,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         do {
             try finishCommit()
             starts = offsets.assign(partitions, stored: try store.offsets())
+            groupModelAssigned(partitions)
             if let changelog {
                 var restoring: [Int32] = []
                 for partition in partitions where partition.topic == changelog.inputTopic {

@@ -52,6 +52,8 @@ public struct PipelineStatus: Sendable {
     public var inertia: Double = 0
     public var driftPerHour: Double = 0
     public var frozen = false
+    /// The group's model (`kafka.topics.model`); nil when each instance learns its own.
+    public var groupModel: GroupModelStatus?
     public var reevaluatedTotal: Int64 = 0
     public var reevaluationPasses: Int64 = 0
     public var outboxPending: Int64 = 0
@@ -118,4 +120,15 @@ public final class PipelineStatusBoard: Sendable {
             return (status.commitSecondsSamples, status.eventToChangeSecondsSamples)
         }
     }
+}
+
+/// Where this instance stands in the group's model (see ``GroupModel``).
+public struct GroupModelStatus: Sendable, Codable, Equatable {
+    public var topic: String
+    /// `leader` (owns the input's partition 0, learns and publishes) or `follower` (adopts what the leader publishes).
+    public var role: String
+    /// The instance id of the model's publisher in use; nil before any.
+    public var leader: String?
+    /// Published models adopted since start.
+    public var adoptions: Int64
 }
