@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 extension KafkaProducer {
     /// How ``ensureTopics(_:timeout:)`` found a topic.
@@ -21,17 +22,39 @@ extension KafkaProducer {
         public var anyPartitionCount: Bool
         /// What to tell the operator when the topic exists with another partition count.
         public var layoutAdvice: String
+        /// Settings an existing topic must have (a value among a comma-separated list counts, e.g. `cleanup.policy`
+        /// `compact,delete`), and why: checked when the cluster describes its topics.
+        public var requiredSettings: [String: String]
+        public var settingsReason: String
 
         public init(
             _ name: String, partitions: Int32, configs: [String: String], anyPartitionCount: Bool = false,
-            layoutAdvice: String = "delete it or name another one"
+            layoutAdvice: String = "delete it or name another one", requiredSettings: [String: String] = [:],
+            settingsReason: String = ""
         ) {
+            self.requiredSettings = requiredSettings
+            self.settingsReason = settingsReason
             self.name = name
             self.partitions = partitions
             self.configs = configs
             self.anyPartitionCount = anyPartitionCount
             self.layoutAdvice = layoutAdvice
         }
+    }
+
+    /// What is wrong with an existing topic's `settings` for `spec`, in one sentence naming the fix; nil when
+    /// nothing is.
+    public static func settingsProblem(_ spec: TopicSpec, settings: [String: String]) -> String? {
+        for (key, wanted) in spec.requiredSettings.sorted(by: { $0.key < $1.key }) {
+            let value = settings[key] ?? ""
+            guard !value.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == wanted })
+            else { continue }
+            return "topic \(spec.name) has \(key)=\(value.isEmpty ? "(unset)" : value) but needs \(key)=\(wanted)"
+                + (spec.settingsReason.isEmpty ? "" : " (\(spec.settingsReason))")
+                + ": change it with kafka-configs.sh --alter --entity-type topics --entity-name \(spec.name) "
+                + "--add-config \(key)=\(wanted)"
+        }
+        return nil
     }
 
     /// Makes sure each topic exists with its partition count: creates the missing ones through the admin API, in
@@ -47,7 +70,13 @@ extension KafkaProducer {
             case .created:
                 checks.append(.created)
                 continue
-            case .alreadyExists: break
+            case .alreadyExists:
+                // A cluster that answers CreateTopics describes topics too; one that does not is not asked.
+                if !spec.requiredSettings.isEmpty, let settings = topicSettings(spec.name, timeout: timeout),
+                   let problem = Self.settingsProblem(spec, settings: settings)
+                {
+                    throw KafkaError(code: .configuration, message: problem)
+                }
             case .refused(let reason): refusal = reason
             }
             guard let existing = try partitionCount(of: spec.name, timeout: timeout) else {
@@ -67,6 +96,37 @@ extension KafkaProducer {
             checks.append(refusal.map { .existsCreationRefused($0) } ?? .exists)
         }
         return checks
+    }
+
+    /// The settings of `topic` as the cluster describes them (DescribeConfigs); nil when it does not answer.
+    public func topicSettings(_ topic: String, timeout: Duration) -> [String: String]? {
+        guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic) else { return nil }
+        defer { rd_kafka_ConfigResource_destroy(resource) }
+        var text = [CChar](repeating: 0, count: 512)
+        let queue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, RdKafka.milliseconds(timeout), &text, text.count)
+        var resources: [OpaquePointer?] = [resource]
+        rd_kafka_DescribeConfigs(handle, &resources, 1, options, queue)
+        guard let event = rd_kafka_queue_poll(queue, RdKafka.milliseconds(timeout) + 1_000) else { return nil }
+        defer { rd_kafka_event_destroy(event) }
+        guard rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR,
+              let result = rd_kafka_event_DescribeConfigs_result(event)
+        else { return nil }
+        var count = 0
+        guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count), count > 0,
+              let first = described[0], rd_kafka_ConfigResource_error(first) == RD_KAFKA_RESP_ERR_NO_ERROR
+        else { return nil }
+        var entryCount = 0
+        guard let entries = rd_kafka_ConfigResource_configs(first, &entryCount) else { return [:] }
+        var settings: [String: String] = [:]
+        for index in 0..<entryCount {
+            guard let entry = entries[index], let name = rd_kafka_ConfigEntry_name(entry) else { continue }
+            settings[String(cString: name)] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) } ?? ""
+        }
+        return settings
     }
 
     /// The number of partitions of `topic`, or nil when the cluster does not know it.

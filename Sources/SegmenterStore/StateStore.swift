@@ -182,6 +182,7 @@ public final class StateStore {
     @discardableResult
     public func commit(_ batch: StoreBatch) throws -> [Int64?] {
         try connection.transaction {
+            try dropPartitions(batch.droppedPartitions)
             try connection.runForEach("DELETE FROM customers WHERE partition = ?", batch.replacedPartitions) {
                 try $0.bind(1, Int64($1))
             }
@@ -201,6 +202,20 @@ public final class StateStore {
             for (key, value) in batch.metadata { try upsertMetadata(key, value) }
             try beforeCommit?()
             return outboxIDs
+        }
+    }
+
+    private func dropPartitions(_ partitions: [TopicPartitionKey]) throws {
+        try connection.runForEach(
+            "DELETE FROM transitions WHERE customer_id IN (SELECT customer_id FROM customers WHERE partition = ?)",
+            partitions
+        ) { try $0.bind(1, Int64($1.partition)) }
+        try connection.runForEach("DELETE FROM customers WHERE partition = ?", partitions) {
+            try $0.bind(1, Int64($1.partition))
+        }
+        try connection.runForEach("DELETE FROM offsets WHERE topic = ? AND partition = ?", partitions) {
+            try $0.bind(1, $1.topic)
+            try $0.bind(2, Int64($1.partition))
         }
     }
 

@@ -20,6 +20,10 @@ public struct StoreBatch: Sendable {
     /// Partitions whose stored customers are replaced: deleted before this batch's customers are written (a partition
     /// restored from its changelog holds exactly what the changelog holds).
     public var replacedPartitions: [Int32] = []
+    /// Input partitions that moved to another instance of the group: their customers, those customers'
+    /// transitions and the partition's stored offset are deleted first, so that nothing here answers for them any
+    /// more and a partition that comes back is restored from its changelog.
+    public var droppedPartitions: [TopicPartitionKey] = []
     /// Customers erased in this batch: their row, transitions, identity links and pending outbox rows are deleted
     /// first, before the batch's own rows are written (so a customer who came back within the batch, and the batch's
     /// last change for them, stay). The changelog publishes a tombstone per id.
@@ -39,7 +43,7 @@ public struct StoreBatch: Sendable {
         customers.isEmpty && outbox.isEmpty && transitions.isEmpty && model == nil && modelSnapshot == nil
             && offsets.isEmpty && metadata.isEmpty && deleteOutboxIDs.isEmpty && erasedCustomers.isEmpty
             && suppressedCustomers.isEmpty && removedCustomers.isEmpty && identityLinks.isEmpty
-            && evictedIdentityLinks.isEmpty && replacedPartitions.isEmpty
+            && evictedIdentityLinks.isEmpty && replacedPartitions.isEmpty && droppedPartitions.isEmpty
     }
 
     /// Empties the batch for reuse; by default keeps the storage so that steady-state batches do not allocate.
@@ -53,6 +57,7 @@ public struct StoreBatch: Sendable {
         metadata.removeAll(keepingCapacity: keepingCapacity)
         deleteOutboxIDs.removeAll(keepingCapacity: keepingCapacity)
         replacedPartitions.removeAll(keepingCapacity: keepingCapacity)
+        droppedPartitions.removeAll(keepingCapacity: keepingCapacity)
         erasedCustomers.removeAll(keepingCapacity: keepingCapacity)
         suppressedCustomers.removeAll(keepingCapacity: keepingCapacity)
         removedCustomers.removeAll(keepingCapacity: keepingCapacity)

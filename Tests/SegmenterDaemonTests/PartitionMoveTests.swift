@@ -97,6 +97,13 @@ struct PartitionMoveTests {
             let wrong = expected.filter { group.counts[$0.key] != $0.value }
             #expect(wrong.isEmpty, "every customer's count is exact in its owner's store; \(wrong.count) are not")
 
+            // Each store answers only for its own partitions: C dropped those that moved to A on its return, and A
+            // dropped at start those that had moved to B while it was down.
+            let (cHeld, aHeld) = try (StoreContents(dataDirectory: dirs[2]), StoreContents(dataDirectory: dirs[0]))
+            let overlap = Set(cHeld.partitions.values).intersection(Set(aHeld.partitions.values))
+            #expect(overlap.isEmpty, "no partition's customers are in both running instances' stores: \(overlap)")
+            #expect(Set(cHeld.offsets.keys).isDisjoint(with: Set(aHeld.offsets.keys)))
+
             // Chains: every published change id of a customer is 1…n without a gap, one first assignment each.
             let published = try readAll("segment-changes", from: broker, atLeast: 1, within: .seconds(60))
             var seqs: [String: Set<Int64>] = [:]

@@ -41,4 +41,19 @@ struct KafkaTopicsTests {
                 || text.contains("must have 2"))
         }
     }
+
+    @Test("an existing changelog must be compacted: delete alone is refused with the command that fixes it")
+    func settingsChecked() {
+        let spec = KafkaProducer.TopicSpec(
+            "log", partitions: 4, configs: [:], requiredSettings: ["cleanup.policy": "compact"],
+            settingsReason: "or restores miss customers")
+        #expect(KafkaProducer.settingsProblem(spec, settings: ["cleanup.policy": "compact"]) == nil)
+        #expect(KafkaProducer.settingsProblem(spec, settings: ["cleanup.policy": "compact,delete"]) == nil)
+        #expect(KafkaProducer.settingsProblem(spec, settings: ["cleanup.policy": "delete, compact"]) == nil)
+        let problem = KafkaProducer.settingsProblem(spec, settings: ["cleanup.policy": "delete"])
+        #expect(problem == "topic log has cleanup.policy=delete but needs cleanup.policy=compact (or restores miss "
+            + "customers): change it with kafka-configs.sh --alter --entity-type topics --entity-name log "
+            + "--add-config cleanup.policy=compact")
+        #expect(KafkaProducer.settingsProblem(spec, settings: [:])?.contains("cleanup.policy=(unset)") == true)
+    }
 }

@@ -52,6 +52,35 @@ struct StateStoreTests {
         }
     }
 
+    @Test("a dropped partition loses its customers, their transitions and its offset; the others keep theirs")
+    func droppedPartitions() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StateStore(path: databasePath(in: directory))
+            var batch = StoreBatch()
+            batch.customers = [
+                sampleCustomer("a", partition: 1, segment: 2), sampleCustomer("b", partition: 1, segment: 3),
+                sampleCustomer("c", partition: 2, segment: 2),
+            ]
+            batch.transitions = ["a", "b", "c"].map {
+                Transition(customerID: $0, seq: 1, fromSegment: nil, toSegment: 2, at: 10, cause: "event")
+            }
+            let one = TopicPartitionKey(topic: "events", partition: 1)
+            let two = TopicPartitionKey(topic: "events", partition: 2)
+            batch.offsets = [one: 50, two: 70, TopicPartitionKey(topic: "other", partition: 1): 5]
+            try store.commit(batch)
+
+            var drop = StoreBatch()
+            drop.droppedPartitions = [one]
+            #expect(!drop.isEmpty)
+            try store.commit(drop)
+            #expect(try store.customers(ids: ["a", "b", "c"]).map(\.customerID) == ["c"])
+            let reader = try StoreReader(path: store.path)
+            #expect(try reader.transitions(customerID: "a", limit: 5).isEmpty)
+            #expect(try reader.transitions(customerID: "c", limit: 5).count == 1)
+            #expect(try store.offsets() == [two: 70, TopicPartitionKey(topic: "other", partition: 1): 5])
+        }
+    }
+
     @Test("a batch that fails on a constraint half-way leaves nothing of itself, and the store stays usable")
     func failingBatchRollsBack() throws {
         try withTemporaryDirectory { directory in

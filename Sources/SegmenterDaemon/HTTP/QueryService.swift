@@ -161,7 +161,9 @@ public final class QueryService: @unchecked Sendable {
             }
             guard let stored = try reader.customer(canonical) else {
                 throw SegmenterError(
-                    .notFound, "no customer \"\(id)\": no valid event for this customer_id has been applied")
+                    .notFound,
+                    "no customer \"\(id)\": no valid event for this customer_id has been applied here (with several "
+                        + "instances, ask the one that owns the customer's partition)")
             }
             let record = try CustomerRecord(stored: stored, layout: segmentation.layout)
             let features = Dictionary(

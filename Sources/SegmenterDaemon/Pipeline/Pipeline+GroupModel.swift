@@ -103,9 +103,19 @@ extension Pipeline {
         status.update { $0.groupModel?.role = group.role }
     }
 
+    /// Takes the lead at once, inside the assignment, so that no event of partition 0 is applied while following
+    /// (with one instance the daemon then learns from every event, as `replay` does); if the model topic cannot be
+    /// read, the loop tries again a few seconds later.
     func groupModelAssigned(_ partitions: [TopicPartition]) {
         guard let group = groupModel, !group.isLeader, partitions.contains(group.leaderPartition) else { return }
         group.takeoverDue = true
+        do {
+            try takeLead(group)
+        } catch {
+            logger.warning("cannot read the model topic to take the lead; trying again in a few seconds", metadata: [
+                "kafka.topic": "\(group.topic)", "error": "\(error)",
+            ])
+        }
     }
 
     /// Model commands go to the leader: a follower's model is replaced by the next publication.

@@ -70,6 +70,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var lastStatusRefresh = ContinuousClock.now - .seconds(10)
     private var lastIdleSweep = ContinuousClock.now
     private var fatal: Error?
+    /// Set while leaving the group at shutdown, whose revocation keeps the state for the next start.
+    private var closing = false
     /// Set by `stop()` from any thread. A lock-guarded Bool, not an `Atomic`: a noncopyable stored property in this
     /// class's throwing init crashes the Swift 6.3.1 optimiser in release builds.
     private var stopFlag = false
@@ -220,10 +222,17 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             specs.append(.init(
                 topic, partitions: partitions, configs: Changelog.topicConfigs,
                 layoutAdvice: "one per partition of \(input); delete it (its content is rebuilt from the instances' "
-                    + "stores) or name another one in kafka.topics.changelog"))
+                    + "stores) or name another one in kafka.topics.changelog",
+                requiredSettings: ["cleanup.policy": "compact"],
+                settingsReason: "otherwise Kafka deletes records older than retention.ms, and a restore misses the "
+                    + "customers they held"))
         }
         if let topic = kafka.model {
-            specs.append(.init(topic, partitions: 1, configs: GroupModel.topicConfigs, anyPartitionCount: true))
+            specs.append(.init(
+                topic, partitions: 1, configs: GroupModel.topicConfigs, anyPartitionCount: true,
+                requiredSettings: ["cleanup.policy": "compact"],
+                settingsReason: "otherwise the newest model expires after retention.ms and an instance that starts "
+                    + "later finds none"))
         }
         guard !specs.isEmpty else { return }
         for (spec, check) in zip(specs, try producer.ensureTopics(specs, timeout: .seconds(3))) {
@@ -284,7 +293,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     public func run() throws {
         try sink.waitForBrokers(timeout: .seconds(10))
         try ensureTopics?()
-        try dropStaleChangelogRows()
+        try dropMovedAwayState()
         try prepareGroupModel()
         try AudienceBackfill(store: store, topic: configuration.kafka.audiencesTopic, status: status, logger: logger)
             .run(engine: &engine, customers: &customers)
@@ -340,6 +349,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         }
         try commitBatch(wait: true)
         try commitToKafka(force: true)
+        closing = true
         do {
             try source.close(timeout: .seconds(3))
         } catch {
@@ -659,20 +669,41 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         batch.metadata[ChangelogSync.serialKey] = String(changelog.serial)
     }
 
-    /// At start, before the outbox is published: changelog rows left undelivered by a crash are dropped for every
-    /// partition whose changelog another instance has written since — its writes are newer than ours, and ours must
-    /// not land after them.
-    private func dropStaleChangelogRows() throws {
+    /// At start, before the outbox is published: for every partition this store holds, or has undelivered
+    /// changelog rows for, whose changelog another instance has written since — it moved while this one was down —
+    /// the undelivered rows are dropped (the other's writes are newer, and ours must not land after them), and so are
+    /// the partition's customers and offset (the changelog has them, should the partition come back).
+    private func dropMovedAwayState() throws {
         guard let changelog else { return }
-        for partition in try store.outboxPartitions(topic: changelog.topic) {
+        let pending = Set(try store.outboxPartitions(topic: changelog.topic))
+        let stored = Set(try store.offsets().keys.filter { $0.topic == changelog.inputTopic }.map(\.partition))
+        var moved: [Int32] = []
+        for partition in pending.union(stored).sorted() {
             guard let marker = try changelog.tailMarker(partition), marker.writer != changelog.instanceID else {
                 continue
             }
+            if stored.contains(partition) { moved.append(partition) }
+            guard pending.contains(partition) else { continue }
             let dropped = try store.deleteOutbox(topic: changelog.topic, partition: partition)
             logger.warning("dropped undelivered changelog rows: another instance wrote the partition since", metadata: [
-                "kafka.partition": "\(partition)", "changelog.rows": "\(dropped)", "changelog.writer": "\(marker.writer)",
+                "kafka.partition": "\(partition)", "changelog.rows": "\(dropped)",
+                "changelog.writer": "\(marker.writer)",
             ])
         }
+        try dropPartitionState(moved, because: "another instance wrote their changelog since this one stopped")
+    }
+
+    /// Deletes what the store holds of partitions that moved to another instance, so that its API, segment sizes and
+    /// exports answer only for its own partitions. Runs between batches, with nothing in flight.
+    private func dropPartitionState(_ partitions: [Int32], because reason: String) throws {
+        guard let changelog, !partitions.isEmpty else { return }
+        var drop = StoreBatch()
+        drop.droppedPartitions = partitions.map { TopicPartitionKey(topic: changelog.inputTopic, partition: $0) }
+        try store.commit(drop)
+        counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+        logger.info("dropped the state of partitions that moved to another instance", metadata: [
+            "kafka.partitions": "\(partitions)", "reason": "\(reason)",
+        ])
     }
 
     /// Reads the restoring partitions on; a finished one is stored with the next batch and then consumed again from
@@ -740,6 +771,15 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         customers.reset()
         offsets.revoke(partitions)
         groupModelRevoked(partitions)
+        // Leaving the group at shutdown revokes everything: that state stays, for this instance's next start.
+        if let changelog, !closing {
+            do {
+                try dropPartitionState(
+                    partitions.filter { $0.topic == changelog.inputTopic }.map(\.partition), because: "revoked")
+            } catch {
+                fatal = error
+            }
+        }
         if let changelog {
             do {
                 try changelog.cancelRestores(partitions.map(\.partition))
