@@ -98,7 +98,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         // `handle` is nil when `init` threw before creating it.
         guard let handle else { return }
         rebalanceListener = nil
-        if !closed { rd_kafka_consumer_close(handle) }
+        // A bounded close, as `close(timeout:)` does: librdkafka's blocking close has been seen to wait forever in
+        // the final cooperative revoke (its incremental unassign never answered) on a loaded machine.
+        if !closed { try? close(timeout: .seconds(10)) }
         // After a close that gave up, destroying would wait for the unfinished close for as long as the brokers
         // are away: the handle is left to the end of the process instead (a close gives up only on shutdown).
         guard !closed || closedCleanly else { return }
