@@ -248,7 +248,8 @@ extension CustomerState {
     /// Feature `index` in user units as of `watermark`, computed alone (what ``features(at:layout:into:)`` writes
     /// at that index): the audience timers probe one feature at many times.
     func feature(_ index: Int, at watermark: Int64, layout: FeatureLayout) -> Double {
-        let age = lastEventAt == .min ? 0 : Double(max(0, watermark - lastEventAt))
+        // A watermark that never moved (.min: a store restored before any event) ages nobody, and cannot overflow.
+        let age = lastEventAt == .min || watermark == .min ? 0 : Double(max(0, watermark - lastEventAt))
         return value(of: layout.steps[index], at: watermark, age: age) {
             feature($0, at: watermark, layout: layout)
         }

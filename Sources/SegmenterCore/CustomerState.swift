@@ -158,7 +158,8 @@ public struct CustomerState: Sendable, Hashable {
         if output.count != layout.dimensions {
             output = [Double](repeating: 0, count: layout.dimensions)
         }
-        let age = lastEventAt == .min ? 0 : Double(max(0, watermark - lastEventAt))
+        // A watermark that never moved (.min: a store restored before any event) ages nobody, and cannot overflow.
+        let age = lastEventAt == .min || watermark == .min ? 0 : Double(max(0, watermark - lastEventAt))
         for (index, step) in layout.steps.enumerated() {
             output[index] = value(of: step, at: watermark, age: age) { output[$0] }
         }

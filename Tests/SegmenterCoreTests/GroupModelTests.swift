@@ -136,6 +136,26 @@ struct GroupModelTests {
         }, "segment ids carry on from the handed-over model")
     }
 
+    @Test("an instance that has applied nothing takes the leader's time; a watermark that never moved ages nobody")
+    func freshFollowerTakesTheLeadersTime() throws {
+        let c = configuration()
+        var leader = SegmentationEngine(segmentation: Segmentation(configuration: c))
+        var leaderCustomers = InMemoryCustomers()
+        for event in SyntheticShoppers(customers: 300, events: 3_000, seed: 35) {
+            try leader.apply(event, partition: 0, in: &leaderCustomers)
+        }
+        // A customer as a restore brings it in, read under a model whose watermark never moved: no overflow trap.
+        let restored = try #require(leaderCustomers.records.first)
+        let fresh = Segmentation(configuration: c)
+        #expect(fresh.watermark == .min)
+        #expect(fresh.features(of: restored).count == c.features.features.count)
+
+        var engine = follower(c)
+        var customers = InMemoryCustomers()
+        try engine.adopt(leader.segmentation.sharedSnapshot(), in: &customers)
+        #expect(engine.segmentation.watermark == leader.segmentation.watermark)
+    }
+
     @Test("a model built with another k is refused with a message naming model.k")
     func mismatchRefused() throws {
         var leader = SegmentationEngine(segmentation: Segmentation(configuration: configuration(k: 4)))

@@ -45,6 +45,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     /// Restored partitions waiting for the batch that stores them; resumed once it has committed.
     private var restoredPartitions: [TopicPartition] = []
     private var restoreStarted: [Int32: ContinuousClock.Instant] = [:]
+    /// While partitions are restoring: when `segmenter_restore_seconds` was last brought up to date.
+    private var restoreClock: ContinuousClock.Instant?
     private let committer: BatchCommitter
     private let commands = OperatorCommands()
     var batch = StoreBatch()
@@ -711,12 +713,18 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private func stepRestores() throws {
         guard let changelog, changelog.isRestoring || !restoredPartitions.isEmpty else { return }
         let done = try changelog.step(max: 20_000)
+        var restoredCustomers: Int64 = 0
         for restore in done {
             let partition = restore.partition.partition
             let (customers, nextOffset, unsettled) = restore.result()
             let resume = nextOffset ?? 0
             batch.replacedPartitions.append(partition)
             restored.append(contentsOf: customers)
+            // The restored customers' time is the stream's: features age from it, not from a watermark that never
+            // moved on an instance that has applied nothing yet.
+            if let latest = customers.lazy.map(\.lastEventAt).max() {
+                engine.segmentation.advanceWatermark(to: latest)
+            }
             let standing = Dictionary(customers.map { ($0.customerID, $0) }, uniquingKeysWith: { $1 })
             settlingRows += changelog.settlingRows(
                 partition: partition, unsettled: unsettled, standing: standing, nextOffset: resume,
@@ -730,23 +738,38 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 "restore.next_offset": "\(resume)", "restore.unsettled": "\(unsettled.count)",
                 "restore.malformed": "\(restore.malformed)", "restore.seconds": "\(seconds)",
             ])
+            restoredCustomers += Int64(customers.count)
+        }
+        // A finished partition counts as restoring (0 records left) until the batch that stores it has committed:
+        // /readyz says ready only once every restored customer can be read.
+        var remaining = changelog.remaining
+        for partition in restoredPartitions { remaining[partition] = 0 }
+        status.update { $0.restoreRemaining = remaining }
+        if !done.isEmpty {
+            // The restored customers and offsets become durable first; only then are the partitions consumed again.
+            try commitBatch(wait: true)
+            let resumed = restoredPartitions
+            restoredPartitions.removeAll()
+            customers.owned = ownedPartitions()
+            counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
+            source.resume(resumed.map { ($0, offsets.durable[$0] ?? 0) })
             status.update { s in
-                s.restoreSecondsTotal += seconds
-                s.restoredCustomersTotal += Int64(customers.count)
-                s.restoresCompleted += 1
+                s.restoreRemaining = changelog.remaining
+                s.restoredCustomersTotal += restoredCustomers
+                s.restoresCompleted += Int64(done.count)
             }
         }
-        let remaining = changelog.remaining
-        status.update { $0.restoreRemaining = remaining }
-        guard !done.isEmpty else { return }
-        // The restored customers and offsets become durable first; only then are the partitions consumed again.
-        try commitBatch(wait: true)
-        let resumed = restoredPartitions
-        restoredPartitions.removeAll()
-        customers.owned = ownedPartitions()
-        counters.sizes = try StoreReader(path: dataDirectory.path).segmentSizes()
-        source.resume(resumed.map { ($0, offsets.durable[$0] ?? 0) })
-        status.update { $0.restoreRemaining = changelog.remaining }
+        tickRestoreClock(restoring: changelog.isRestoring || !restoredPartitions.isEmpty)
+    }
+
+    /// `segmenter_restore_seconds` is wall time during which at least one partition was restoring (partitions
+    /// restore side by side, so their own durations would overlap); it grows while a restore runs.
+    private func tickRestoreClock(restoring: Bool) {
+        let now = ContinuousClock.now
+        if let since = restoreClock {
+            status.update { $0.restoreSecondsTotal += (now - since).seconds }
+        }
+        restoreClock = restoring ? now : nil
     }
 
     /// The partitions whose customers this instance may touch: assigned and not being restored (nil: all, without
@@ -787,6 +810,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 fatal = error
             }
             restoredPartitions.removeAll { partitions.contains($0) }
+            tickRestoreClock(restoring: changelog.isRestoring || !restoredPartitions.isEmpty)
             customers.owned = ownedPartitions()
             status.update { $0.restoreRemaining = changelog.remaining }
         }
@@ -806,10 +830,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                     else { continue }
                     restoring.append(partition.partition)
                     starts[partition] = marker.nextOffset
-                    restoreStarted[partition.partition] = .now
                 }
                 if !restoring.isEmpty {
                     try changelog.beginRestores(restoring)
+                    for partition in restoring { restoreStarted[partition] = .now }
+                    if restoreClock == nil { restoreClock = .now }
                     logger.info("restoring partitions from the changelog", metadata: [
                         "kafka.partitions": "\(restoring)", "kafka.topic": "\(changelog.topic)",
                     ])
