@@ -21,9 +21,10 @@ extension Segmentation {
     }
 
     /// This segmentation with the group's model `shared` in place of its own learned parts. What belongs to this
-    /// instance's stream stays: its watermark (once it has one), the customers waiting for a first segment, the recent event times
-    /// and clamp counts, and the role (``following``). Throws ``SnapshotMismatch`` when the model was built with
-    /// other features or another k: every instance of a group must run the same `features` and `model.k`.
+    /// instance's stream stays: its watermark (once it has one), the customers waiting for a first segment, the
+    /// recent event times and clamp counts, and the role (``following``). Throws ``SnapshotMismatch`` when the model
+    /// was built with other features or another k: every instance of a group must run the same `features` and
+    /// `model.k`.
     public func adopting(_ shared: SegmentationSnapshot) throws -> Segmentation {
         var snapshot = shared
         // An instance that has applied nothing yet takes the leader's time, so its customers age as the group's do.

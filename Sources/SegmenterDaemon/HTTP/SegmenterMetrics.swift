@@ -217,7 +217,8 @@ public final class SegmenterMetrics: Sendable {
         setPartitionGauges(
             "segmenter_restore_remaining", "Changelog records left to read per partition being restored",
             current.restoreRemaining, &seen.restoreGauges)
-        gauge("segmenter_restore_seconds", "Wall-clock seconds with at least one partition restoring from the changelog, since start")
+        gauge("segmenter_restore_seconds",
+              "Wall-clock seconds with at least one partition restoring from the changelog, since start")
             .set(current.restoreSecondsTotal)
         gauge("segmenter_restores_completed", "Partitions restored from the changelog since start")
             .set(Double(current.restoresCompleted))
