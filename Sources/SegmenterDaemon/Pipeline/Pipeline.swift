@@ -74,6 +74,11 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
     private var fatal: Error?
     /// Set while leaving the group at shutdown, whose revocation keeps the state for the next start.
     private var closing = false
+    /// Revoked partitions whose state this store still holds, since when: dropped once another instance has written
+    /// their changelog, forgotten after ``movedAwayWatch``.
+    private var movedAwayCandidates: [Int32: ContinuousClock.Instant] = [:]
+    private var nextMovedAwayCheck = ContinuousClock.now
+    static let movedAwayWatch = Duration.seconds(600)
     /// Set by `stop()` from any thread. A lock-guarded Bool, not an `Atomic`: a noncopyable stored property in this
     /// class's throwing init crashes the Swift 6.3.1 optimiser in release builds.
     private var stopFlag = false
@@ -632,6 +637,13 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
                 try commitBatch()
             }
         }
+        // Not while restoring: the tail reads share the changelog reader with the restores.
+        if !movedAwayCandidates.isEmpty, !committer.inFlight, changelog?.isRestoring == false,
+           ContinuousClock.now >= nextMovedAwayCheck
+        {
+            nextMovedAwayCheck = .now + .seconds(2)
+            try dropMovedAwayPartitions()
+        }
         guard ContinuousClock.now - lastStatusRefresh >= .seconds(1) else { return }
         lastStatusRefresh = .now
         let lag = source.lag(for: offsets.positions)
@@ -693,6 +705,25 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             ])
         }
         try dropPartitionState(moved, because: "another instance wrote their changelog since this one stopped")
+    }
+
+    /// Every few seconds while revoked partitions are waiting: those whose changelog another instance has written
+    /// since are dropped from the store. A read that fails is tried again at the next check.
+    private func dropMovedAwayPartitions() throws {
+        guard let changelog else { return }
+        var moved: [Int32] = []
+        for (partition, since) in movedAwayCandidates.sorted(by: { $0.key < $1.key }) {
+            guard ContinuousClock.now - since < Self.movedAwayWatch else {
+                movedAwayCandidates[partition] = nil
+                continue
+            }
+            guard let marker = try? changelog.tailMarker(partition) else { continue }
+            if marker.writer != changelog.instanceID {
+                moved.append(partition)
+                movedAwayCandidates[partition] = nil
+            }
+        }
+        try dropPartitionState(moved, because: "another instance has written their changelog since they were revoked")
     }
 
     /// Deletes what the store holds of partitions that moved to another instance, so that its API, segment sizes and
@@ -794,13 +825,12 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         customers.reset()
         offsets.revoke(partitions)
         groupModelRevoked(partitions)
-        // Leaving the group at shutdown revokes everything: that state stays, for this instance's next start.
+        // A revoked partition's state stays until its changelog shows another writer (see `dropMovedAwayPartitions`):
+        // a partition lost in a broker outage and handed back to this instance must not be restored from scratch,
+        // and leaving the group at shutdown keeps everything for the next start.
         if let changelog, !closing {
-            do {
-                try dropPartitionState(
-                    partitions.filter { $0.topic == changelog.inputTopic }.map(\.partition), because: "revoked")
-            } catch {
-                fatal = error
+            for partition in partitions where partition.topic == changelog.inputTopic {
+                movedAwayCandidates[partition.partition] = .now
             }
         }
         if let changelog {
@@ -822,6 +852,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         do {
             try finishCommit()
             starts = offsets.assign(partitions, stored: try store.offsets())
+            for partition in partitions { movedAwayCandidates[partition.partition] = nil }
             groupModelAssigned(partitions)
             if let changelog {
                 var restoring: [Int32] = []
