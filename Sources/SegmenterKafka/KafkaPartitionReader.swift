@@ -36,7 +36,14 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     }
 
     deinit {
+        close()
+    }
+
+    /// Lets go of the cluster now (deinit would otherwise, maybe after the brokers are gone, and log that they
+    /// are). The reader is not used afterwards.
+    public func close() {
         guard let handle else { return }
+        self.handle = nil
         rd_kafka_consumer_close(handle)
         rd_kafka_destroy(handle)
     }

@@ -35,6 +35,11 @@ final class ChangelogSync {
         self.logger = logger
     }
 
+    /// At shutdown, before the brokers may go: the reader leaves the cluster.
+    func close() {
+        reader.close()
+    }
+
     var isRestoring: Bool { !restores.isEmpty }
 
     func isRestoring(_ partition: Int32) -> Bool { restores[partition] != nil }

@@ -100,6 +100,11 @@ final class GroupModelSync {
         self.reader = reader
     }
 
+    /// At shutdown, before the brokers may go: the reader leaves the cluster.
+    func close() {
+        reader.close()
+    }
+
     private var place: TopicPartition { TopicPartition(topic: topic, partition: 0) }
 
     var leaderPartition: TopicPartition { TopicPartition(topic: inputTopic, partition: 0) }

@@ -362,6 +362,8 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
         } catch {
             logger.warning("left the consumer group without waiting for it: \(error)")
         }
+        changelog?.close()
+        groupModel?.close()
         try dataDirectory.close()
         let undelivered = committer.publisher.inFlight.count + committer.publisher.failed.count
         if undelivered > 0 {
