@@ -43,18 +43,28 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
 
     /// The snapshot as stored (sorted JSON). Throws rather than ever storing an empty model.
     public func encoded() throws -> [UInt8] {
+        Array(try Self.jsonEncoder().encode(self))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> SegmentationSnapshot {
+        try jsonDecoder().decode(SegmentationSnapshot.self, from: Data(bytes))
+    }
+
+    /// The JSON coders of snapshots and of anything that carries one (the model topic's records): sorted keys, and
+    /// non-finite numbers as strings.
+    public static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return Array(try encoder.encode(self))
+        return encoder
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> SegmentationSnapshot {
+    public static func jsonDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(SegmentationSnapshot.self, from: Data(bytes))
+        return decoder
     }
 }
 

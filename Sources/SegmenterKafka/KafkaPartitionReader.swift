@@ -95,6 +95,25 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         return visited
     }
 
+    /// Reads `partition` back from its end in growing windows (`window` messages, then 8 times more each time)
+    /// until `pick` finds what it looks for in a window, or the first kept offset is reached. Returns what was found
+    /// (nil: nothing) and the partition's high watermark when the search began.
+    public func searchBack<T>(
+        _ partition: TopicPartition, window: Int64, timeout: Duration, _ pick: ([KafkaMessage]) -> T?
+    ) throws -> (found: T?, end: Int64) {
+        let (low, high) = try watermarks(partition, timeout: timeout)
+        guard high > low else { return (nil, high) }
+        var window = window
+        while true {
+            let from = max(low, high - window)
+            if let found = pick(try read(partition, from: from, through: high - 1, timeout: timeout)) {
+                return (found, high)
+            }
+            if from == low { return (nil, high) }
+            window *= 8
+        }
+    }
+
     /// Every message of `partition` in `[from, through]`, copied, waiting at most `timeout` in all.
     public func read(_ partition: TopicPartition, from: Int64, through: Int64, timeout: Duration) throws
         -> [KafkaMessage]

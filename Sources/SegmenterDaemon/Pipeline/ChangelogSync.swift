@@ -112,12 +112,7 @@ final class ChangelogSync {
     /// The last marker of a changelog partition, found by reading back from its end (nil: the partition has none).
     func tailMarker(_ partition: Int32) throws -> Changelog.Marker? {
         let place = TopicPartition(topic: topic, partition: partition)
-        let (low, high) = try reader.watermarks(place, timeout: Self.readTimeout)
-        guard high > low else { return nil }
-        var window: Int64 = 64
-        while true {
-            let from = max(low, high - window)
-            let messages = try reader.read(place, from: from, through: high - 1, timeout: Self.readTimeout)
+        return try reader.searchBack(place, window: 64, timeout: Self.readTimeout) { messages in
             var last: Changelog.Marker?
             for message in messages where message.key == Changelog.markerKey {
                 if let marker = Changelog.decodeMarker(message.value),
@@ -126,10 +121,8 @@ final class ChangelogSync {
                     last = marker
                 }
             }
-            if let last { return last }
-            if from == low { return nil }
-            window *= 8
-        }
+            return last
+        }.found
     }
 
     /// Whether a newly assigned partition must be restored, and where it then resumes. `stored` is the partition's

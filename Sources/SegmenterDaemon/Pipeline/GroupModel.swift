@@ -39,21 +39,14 @@ enum GroupModel {
     }
 
     static func encode(_ record: Record) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return Array(try encoder.encode(record))
+        Array(try SegmentationSnapshot.jsonEncoder().encode(record))
     }
 
     /// The record in `value`, or nil when it is not one this release reads.
     static func decode(_ value: [UInt8]) -> Record? {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let record = try? decoder.decode(Record.self, from: Data(value)), record.format == format else {
-            return nil
-        }
+        guard let record = try? SegmentationSnapshot.jsonDecoder().decode(Record.self, from: Data(value)),
+              record.format == format
+        else { return nil }
         return record
     }
 
@@ -113,18 +106,10 @@ final class GroupModelSync {
 
     /// The newest readable record of the topic, and the offset after the end. Malformed records are passed over.
     func latest() throws -> (record: Record?, end: Int64) {
-        let (low, high) = try reader.watermarks(place, timeout: Self.readTimeout)
-        guard high > low else { return (nil, high) }
-        var window: Int64 = 8
-        while true {
-            let from = max(low, high - window)
-            let messages = try reader.read(place, from: from, through: high - 1, timeout: Self.readTimeout)
-            if let newest = messages.reversed().lazy.compactMap({ GroupModel.decode($0.value) }).first {
-                return (newest, high)
-            }
-            if from == low { return (nil, high) }
-            window *= 8
+        let (record, end) = try reader.searchBack(place, window: 8, timeout: Self.readTimeout) { messages in
+            messages.reversed().lazy.compactMap { GroupModel.decode($0.value) }.first
         }
+        return (record, end)
     }
 
     typealias Record = GroupModel.Record
