@@ -2,8 +2,9 @@
 /// (``InMemoryCustomers``); the daemon keeps a cache in front of SQLite. The engine's results depend only on what
 /// these methods return, so two directories holding the same records give the same changes.
 ///
-/// Orders are part of the contract: ``customers(after:limit:)`` walks customer ids in ascending UTF-8 byte order
-/// (SQLite's `BINARY` collation), and ``customersDue(through:)`` returns records by (due time, customer id).
+/// Orders are part of the contract: ``customers(after:limit:)`` and ``sample(minimumLevel:)`` follow
+/// ``CustomerWalkKey`` (the order customers were first seen in, which a directory keeps by appending), and
+/// ``customersDue(through:)`` returns records by (due time, customer id).
 public protocol CustomerDirectory {
     /// Runs `body` on the record of `id` in place, starting from `make()` when the customer is unknown; the
     /// record is kept afterwards (changed or not).
@@ -17,8 +18,12 @@ public protocol CustomerDirectory {
     /// Keeps a record the engine changed outside ``withRecord(_:make:_:)``.
     mutating func update(_ record: CustomerRecord) throws
 
-    /// Up to `limit` customers whose ids follow `after` (from the first id when nil), in ascending byte order.
-    mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord]
+    /// Up to `limit` customers whose walk keys follow `after` (from the first when nil), in walk-key order.
+    mutating func customers(after: CustomerWalkKey?, limit: Int) throws -> [CustomerRecord]
+
+    /// Every customer whose ``CustomerSample/level(of:)`` is at least `minimumLevel`, in walk-key order. The engine
+    /// keeps the level high enough that this stays a bounded sample however many customers there are.
+    mutating func sample(minimumLevel: Int) throws -> [CustomerRecord]
 
     /// Every customer whose ``CustomerRecord/timerDueAt`` is at or before `time`, by (due time, customer id).
     mutating func customersDue(through time: Int64) throws -> [CustomerRecord]

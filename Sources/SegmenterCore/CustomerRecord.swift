@@ -18,6 +18,11 @@ public struct CustomerRecord: Sendable, Hashable {
     /// Rule-audience memberships and computed traits (see ``AudienceRules``); stored with the record so that they
     /// change in the same transaction as the events that change them.
     public var audiences: CustomerAudiences
+    /// The order in which the engine first saw the customer (see ``CustomerWalkKey``).
+    public var ordinal: Int64
+
+    /// The customer's place in every walk over customers.
+    public var walkKey: CustomerWalkKey { CustomerWalkKey(ordinal: ordinal, customerID: customerID) }
 
     /// The order due timers fire in: by due time, then by customer id in byte order (records without a timer
     /// last).
@@ -29,8 +34,9 @@ public struct CustomerRecord: Sendable, Hashable {
     public init(
         customerID: String, partition: Int32, state: CustomerState, segmentID: Int? = nil,
         segmentSince: Int64? = nil, transitionSeq: Int64 = 0, eventCount: Int64 = 0, timerDueAt: Int64? = nil,
-        audiences: CustomerAudiences = .init()
+        audiences: CustomerAudiences = .init(), ordinal: Int64 = 0
     ) {
+        self.ordinal = ordinal
         self.timerDueAt = timerDueAt
         self.audiences = audiences
         self.customerID = customerID

@@ -1,17 +1,14 @@
 /// Every customer in memory, for `replay` and tests: a ``CustomerDirectory`` with the same orders the daemon's
-/// SQLite store gives (ids in byte order, timers by due time then id).
+/// SQLite store gives (walk keys, timers by due time then id).
 public struct InMemoryCustomers: CustomerDirectory, Sendable {
     /// Customers in first-seen order.
     public private(set) var records: [CustomerRecord] = []
     private var index: [String: Int] = [:]
-    /// Positions in id order, plus a shorter sorted run of newcomers and the newest positions not sorted yet. Order
-    /// is only needed when the engine walks customers (at a tick), so a newcomer costs an append; the walk sorts
-    /// the tail into the run, and the run is merged into the whole order once it is an eighth of its size, so
-    /// each customer is moved O(8) times in all instead of once per merge.
-    private var ordered: [Int] = []
-    private var newcomers: [Int] = []
-    private var unsorted: [Int] = []
-    private static let mergeAt = 256
+    /// Positions in walk-key order. The engine hands out ordinals in creation order, so a newcomer is appended; only
+    /// a record created out of order (a test's hand-made ordinal) is inserted further back.
+    private var walk: [Int] = []
+    /// Positions by exact sample level (``CustomerSample/level(of:)``), each in creation order.
+    private var levels = [[Int]](repeating: [], count: 64)
     private var timers = TimeOrderedQueue()
 
     public init() {}
@@ -28,7 +25,13 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
             position = records.count
             index[id] = position
             records.append(make())
-            unsorted.append(position)
+            let key = records[position].walkKey
+            if let last = walk.last, key < records[last].walkKey {
+                walk.insert(position, at: lowerBound(after: key))
+            } else {
+                walk.append(position)
+            }
+            levels[CustomerSample.level(of: id)].append(position)
         }
         let due = records[position].timerDueAt
         let result = try body(&records[position])
@@ -63,26 +66,21 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
         noteTimer(position, before: due)
     }
 
-    public mutating func customers(after: String?, limit: Int) -> [CustomerRecord] {
+    public func customers(after: CustomerWalkKey?, limit: Int) -> [CustomerRecord] {
         guard limit > 0 else { return [] }
-        sortNewcomers()
-        var a = lowerBound(ordered, after: after), b = lowerBound(newcomers, after: after)
         var result: [CustomerRecord] = []
-        result.reserveCapacity(limit)
-        while result.count < limit, a < ordered.count || b < newcomers.count {
-            let takeOrdered: Bool
-            if a == ordered.count {
-                takeOrdered = false
-            } else if b == newcomers.count {
-                takeOrdered = true
-            } else {
-                takeOrdered = records[ordered[a]].customerID.precedesInByteOrder(records[newcomers[b]].customerID)
-            }
-            let position = takeOrdered ? ordered[a] : newcomers[b]
-            if takeOrdered { a += 1 } else { b += 1 }
-            if isLive(position) { result.append(records[position]) }
+        result.reserveCapacity(min(limit, walk.count))
+        var next = after.map(lowerBound(after:)) ?? 0
+        while result.count < limit, next < walk.count {
+            if isLive(walk[next]) { result.append(records[walk[next]]) }
+            next += 1
         }
         return result
+    }
+
+    public func sample(minimumLevel: Int) -> [CustomerRecord] {
+        let positions = levels[max(0, min(minimumLevel, 63))...].joined().filter(isLive)
+        return positions.map { records[$0] }.sorted { $0.walkKey < $1.walkKey }
     }
 
     public mutating func customersDue(through time: Int64) -> [CustomerRecord] {
@@ -103,46 +101,12 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
         if let due = records[position].timerDueAt, due != before { timers.push(time: due, index: position) }
     }
 
-    private mutating func sortNewcomers() {
-        guard !unsorted.isEmpty else { return }
-        // The comparisons read a copy of the records (a shared buffer, not a copy of the elements): sorting a stored
-        // array in place while the closure reads another stored property of `self` would overlap two accesses.
-        let records = records
-        let byID: (Int, Int) -> Bool = { records[$0].customerID.precedesInByteOrder(records[$1].customerID) }
-        unsorted.sort(by: byID)
-        newcomers = Self.merge(newcomers, unsorted, by: byID)
-        unsorted.removeAll(keepingCapacity: true)
-        if newcomers.count >= Swift.max(Self.mergeAt, ordered.count / 8) {
-            ordered = Self.merge(ordered, newcomers, by: byID)
-            newcomers.removeAll(keepingCapacity: true)
-        }
-    }
-
-    private static func merge(_ x: [Int], _ y: [Int], by precedes: (Int, Int) -> Bool) -> [Int] {
-        guard !x.isEmpty else { return y }
-        guard !y.isEmpty else { return x }
-        var merged: [Int] = []
-        merged.reserveCapacity(x.count + y.count)
-        var a = 0, b = 0
-        while a < x.count || b < y.count {
-            if b == y.count || (a < x.count && precedes(x[a], y[b])) {
-                merged.append(x[a])
-                a += 1
-            } else {
-                merged.append(y[b])
-                b += 1
-            }
-        }
-        return merged
-    }
-
-    /// The first position in `positions` (sorted by id) whose id follows `after`.
-    private func lowerBound(_ positions: [Int], after: String?) -> Int {
-        guard let after else { return 0 }
-        var low = 0, high = positions.count
+    /// The first position in ``walk`` whose walk key follows `after`.
+    private func lowerBound(after: CustomerWalkKey) -> Int {
+        var low = 0, high = walk.count
         while low < high {
             let middle = (low + high) / 2
-            if !after.precedesInByteOrder(records[positions[middle]].customerID) {
+            if !(after < records[walk[middle]].walkKey) {
                 low = middle + 1
             } else {
                 high = middle

@@ -24,8 +24,9 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// refinement on, the centers and the standardiser learn from the customers at each refinement (and the round
     /// robin), not from every event (the behaviour before issue #11). Default: 10,000.
     public var refineEvery: Int
-    /// Most customers' vectors one refinement runs over (a seeded reservoir sample of all customers).
-    /// Default: 100,000.
+    /// About how many customers' vectors one refinement runs over: the engine's sample (``CustomerSample``) is kept
+    /// between a quarter of this and this many customers. Refinements are at least twice the sample's size in
+    /// applied events apart, so a larger sample refines less often at the same cost per event. Default: 20,000.
     public var refineSample: Int
     /// Most Lloyd passes per refinement (fewer when no customer changes center). Default: 20.
     public var refinePasses: Int
@@ -43,7 +44,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
         eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 10_000,
-        refineSample: Int = 100_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true
+        refineSample: Int = 20_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true
     ) {
         self.firstSegmentAtSessionEnd = firstSegmentAtSessionEnd
         self.tickEvents = tickEvents
@@ -178,8 +179,9 @@ public struct Segmentation: Sendable {
     }
 
     /// A new, empty record for a customer seen for the first time.
-    public func newRecord(customerID: String, partition: Int32) -> CustomerRecord {
-        CustomerRecord(customerID: customerID, partition: partition, state: CustomerState(layout: layout))
+    public func newRecord(customerID: String, partition: Int32, ordinal: Int64 = 0) -> CustomerRecord {
+        CustomerRecord(
+            customerID: customerID, partition: partition, state: CustomerState(layout: layout), ordinal: ordinal)
     }
 
     /// Applies one decoded event to its customer's record and the model. An event whose time is further from the

@@ -57,12 +57,12 @@ extension SegmentationEngine {
         }
     }
 
-    /// Back-fill (audiences added or changed on existing data): re-evaluates up to `limit` customers whose ids
-    /// follow `after` in byte order, with cause `backfill`, and sets their timers. Returns the id to continue after,
-    /// or nil when the walk is complete.
+    /// Back-fill (audiences added or changed on existing data): re-evaluates up to `limit` customers whose walk keys
+    /// follow `after`, with cause `backfill`, and sets their timers. Returns the key to continue after, or nil when
+    /// the walk is complete.
     public mutating func backfillAudiences<D: CustomerDirectory>(
-        in directory: inout D, after: String?, limit: Int
-    ) throws -> String? {
+        in directory: inout D, after: CustomerWalkKey?, limit: Int
+    ) throws -> CustomerWalkKey? {
         let page = try directory.customers(after: after, limit: limit)
         for var record in page {
             let before = record.audiences
@@ -72,6 +72,6 @@ extension SegmentationEngine {
             refreshAudienceTimer(&record, segmentDue: segmentTimer(of: record))
             if record.audiences != before || record.timerDueAt != due { try directory.update(record) }
         }
-        return page.count < limit ? nil : page.last?.customerID
+        return page.count < limit ? nil : page.last?.walkKey
     }
 }

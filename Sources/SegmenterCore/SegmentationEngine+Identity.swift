@@ -80,8 +80,14 @@ extension SegmentationEngine {
             else { return false }
             identities.set(
                 record.anonymousID, .init(knownID: record.knownID, state: .applied, linkedAt: record.at))
+            let ordinal = progress.nextOrdinal
+            var created = false
             let change = try directory.withRecord(
-                record.knownID, make: { segmentation.newRecord(customerID: record.knownID, partition: partition) }
+                record.knownID,
+                make: {
+                    created = true
+                    return segmentation.newRecord(customerID: record.knownID, partition: partition, ordinal: ordinal)
+                }
             ) { known in
                 known.partition = partition
                 let change = segmentation.merge(
@@ -89,6 +95,7 @@ extension SegmentationEngine {
                 evaluateAudiences(&known, cause: .merge)
                 return change
             }
+            if created { progress.nextOrdinal += 1 }
             progress.touched.insert(record.knownID)
             if let change { changes.append(change) }
             return true

@@ -14,21 +14,27 @@ public struct SegmentationEngine: Sendable {
         public var appliedSinceTick = 0
         /// Re-evaluations owed (``SegmentationConfiguration/reevaluationsPerEvent`` per applied event).
         public var reevaluationBudget = 0.0
-        /// The last customer id the round robin re-evaluated; nil starts a new pass.
-        public var cursor: String?
+        /// The last customer the round robin re-evaluated; nil starts a new pass.
+        public var cursor: CustomerWalkKey?
+        /// The ordinal the next new customer gets (see ``CustomerWalkKey``).
+        public var nextOrdinal: Int64 = 1
+        /// The refinement sample's level (see ``CustomerSample``): raised as the shop grows so that the sample stays
+        /// near ``SegmentationConfiguration/refineSample`` customers, lowered when it shrinks.
+        public var sampleLevel = 0
         /// Customers applied since the last tick, whose next timer the tick computes.
         public var touched: Set<String> = []
         /// Applied events since the last refinement (set to the interval when the model initialises, so that the
         /// first tick after it refines).
         public var appliedSinceRefinement = 0
-        /// Customers the last refinement walked: refinements are at least this many applied events apart, so a
-        /// refinement's walk costs at most one customer read per applied event however big the store grows.
+        /// Customers the last refinement read (its sample): refinements are at least twice this many applied events
+        /// apart, so a refinement costs at most half a customer read per applied event however big the store grows.
         public var customersAtRefinement = 0
 
         public init() {}
 
         private enum CodingKeys: String, CodingKey {
-            case appliedSinceTick, reevaluationBudget, cursor, touched, appliedSinceRefinement, customersAtRefinement
+            case appliedSinceTick, reevaluationBudget, walkCursor, touched, appliedSinceRefinement, customersAtRefinement
+            case nextOrdinal, sampleLevel
         }
 
         /// Progress stored before refinement existed decodes with no refinement owed.
@@ -36,10 +42,25 @@ public struct SegmentationEngine: Sendable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             appliedSinceTick = try c.decode(Int.self, forKey: .appliedSinceTick)
             reevaluationBudget = try c.decode(Double.self, forKey: .reevaluationBudget)
-            cursor = try c.decodeIfPresent(String.self, forKey: .cursor)
+            // Progress stored before walks followed ordinals had an id cursor: its pass starts over.
+            cursor = try c.decodeIfPresent(CustomerWalkKey.self, forKey: .walkCursor)
             touched = try c.decode(Set<String>.self, forKey: .touched)
             appliedSinceRefinement = try c.decodeIfPresent(Int.self, forKey: .appliedSinceRefinement) ?? 0
             customersAtRefinement = try c.decodeIfPresent(Int.self, forKey: .customersAtRefinement) ?? 0
+            nextOrdinal = try c.decodeIfPresent(Int64.self, forKey: .nextOrdinal) ?? 1
+            sampleLevel = try c.decodeIfPresent(Int.self, forKey: .sampleLevel) ?? 0
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(appliedSinceTick, forKey: .appliedSinceTick)
+            try c.encode(reevaluationBudget, forKey: .reevaluationBudget)
+            try c.encodeIfPresent(cursor, forKey: .walkCursor)
+            try c.encode(touched, forKey: .touched)
+            try c.encode(appliedSinceRefinement, forKey: .appliedSinceRefinement)
+            try c.encode(customersAtRefinement, forKey: .customersAtRefinement)
+            try c.encode(nextOrdinal, forKey: .nextOrdinal)
+            try c.encode(sampleLevel, forKey: .sampleLevel)
         }
     }
 
@@ -94,15 +115,21 @@ public struct SegmentationEngine: Sendable {
     public mutating func apply<D: CustomerDirectory>(
         _ event: Event, partition: Int32, in directory: inout D
     ) throws -> Bool {
+        let ordinal = progress.nextOrdinal
+        var created = false
         let outcome = try directory.withRecord(
             event.customerID,
-            make: { segmentation.newRecord(customerID: event.customerID, partition: partition) }
+            make: {
+                created = true
+                return segmentation.newRecord(customerID: event.customerID, partition: partition, ordinal: ordinal)
+            }
         ) { record in
             record.partition = partition
             let outcome = segmentation.apply(event, to: &record)
             if case .applied = outcome { observeAudiences(event, &record) }
             return outcome
         }
+        if created { progress.nextOrdinal += 1 }
         guard case .applied(let change, let initialised) = outcome else { return false }
         progress.touched.insert(event.customerID)
         if let change { changes.append(change) }
@@ -132,7 +159,7 @@ public struct SegmentationEngine: Sendable {
         progress.appliedSinceTick = 0
         let every = segmentation.configuration.refineEvery
         if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen, !segmentation.following,
-           progress.appliedSinceRefinement >= max(every, progress.customersAtRefinement) {
+           progress.appliedSinceRefinement >= max(every, 2 * progress.customersAtRefinement) {
             progress.appliedSinceRefinement = 0
             try refine(in: &directory)
         }
@@ -147,30 +174,22 @@ public struct SegmentationEngine: Sendable {
         progress.touched.removeAll(keepingCapacity: true)
     }
 
-    /// Lloyd passes over a seeded reservoir sample of every customer's current vector. Customers then follow the
-    /// refined centers through the round-robin re-evaluation and their own events, not all at once.
+    /// Lloyd passes over the current vectors of the customers in the sample (``CustomerSample``), at most about
+    /// ``SegmentationConfiguration/refineSample`` of them: the level rises when the shop has outgrown it and falls
+    /// when the sample has become too small. Customers then follow the refined centers through the round-robin
+    /// re-evaluation and their own events, not all at once.
     public mutating func refine<D: CustomerDirectory>(in directory: inout D) throws {
         let capacity = segmentation.configuration.refineSample
-        var sample: [[Double]] = []
-        sample.reserveCapacity(min(capacity, 65_536))
-        var random = SplitMix64(seed: segmentation.configuration.kmeans.seed ^ UInt64(bitPattern: segmentation.version))
-        var seen = 0
-        var cursor: String?
-        while true {
-            let page = try directory.customers(after: cursor, limit: 2_000)
-            for record in page where record.eventCount > 0 {
-                seen += 1
-                if sample.count < capacity {
-                    sample.append(segmentation.rawVector(of: record))
-                } else {
-                    let slot = Int(random.next() % UInt64(seen))
-                    if slot < capacity { sample[slot] = segmentation.rawVector(of: record) }
-                }
-            }
-            guard page.count == 2_000 else { break }
-            cursor = page.last?.customerID
+        var members = try directory.sample(minimumLevel: progress.sampleLevel)
+        progress.customersAtRefinement = members.count
+        while members.count > capacity, progress.sampleLevel < 63 {
+            progress.sampleLevel += 1
+            let level = progress.sampleLevel
+            members.removeAll { CustomerSample.level(of: $0.customerID) < level }
         }
-        progress.customersAtRefinement = seen
+        if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
+        let current = segmentation
+        let sample = members.filter { $0.eventCount > 0 }.map { current.rawVector(of: $0) }
         guard let report = segmentation.refine(raw: sample, maxPasses: segmentation.configuration.refinePasses)
         else { return }
         lastRefinement = report
@@ -207,7 +226,7 @@ public struct SegmentationEngine: Sendable {
             progress.touched.insert(record.customerID)
             changes.append(change)
         }
-        progress.cursor = due.count < count ? nil : due.last?.customerID
+        progress.cursor = due.count < count ? nil : due.last?.walkKey
         counters.reevaluated += Int64(due.count)
         if progress.cursor == nil { counters.reevaluationPasses += 1 }
     }

@@ -8,7 +8,9 @@ struct Migration: Sendable {
     let sql: String
 
     /// Every migration of the schema, oldest first.
-    static let all: [Migration] = [v1Initial, audiencesMembership, speedDropPartitionIndex, identityAndErasure]
+    static let all: [Migration] = [
+        v1Initial, audiencesMembership, speedDropPartitionIndex, identityAndErasure, walkOrderAndSample,
+    ]
 
     /// Key in `metadata` that holds the name of the last applied migration, for people looking at the file.
     static let schemaVersionKey = "schema_version"
@@ -115,6 +117,22 @@ struct Migration: Sendable {
                 customer_id TEXT NOT NULL PRIMARY KEY,
                 erased_at INTEGER NOT NULL
             ) WITHOUT ROWID;
+            """
+    )
+
+    /// Walks in the store's own order (issue 25): every walk over customers (round robin, refinement sample, audience
+    /// back-fill) follows `(ordinal, customer_id)` — the order the engine first saw customers in, so new customers
+    /// append to the index — and the refinement sample is `sample_level >= L`, both read through an index instead
+    /// of sorting customers. Rows written before take their rowid as ordinal (their insertion order); their sample
+    /// levels, a hash of the id, are filled in by ``StateStore/backfillSampleLevels(_:)``.
+    private static let walkOrderAndSample = Migration(
+        name: "walk_order_and_sample",
+        sql: """
+            ALTER TABLE customers ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE customers ADD COLUMN sample_level INTEGER;
+            UPDATE customers SET ordinal = rowid;
+            CREATE INDEX customers_by_walk ON customers(ordinal, customer_id);
+            CREATE INDEX customers_by_sample_level ON customers(sample_level);
             """
     )
 

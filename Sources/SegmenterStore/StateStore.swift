@@ -77,6 +77,54 @@ public final class StateStore {
         try readQueries.customerIDs(afterID: afterID, limit: limit)
     }
 
+    /// Up to `limit` customers' walk positions after `(ordinal, id)` (from the first when nil), in that order, read
+    /// from the walk index alone.
+    public func customerWalk(after: (ordinal: Int64, id: String)?, limit: Int) throws
+        -> [(ordinal: Int64, id: String)]
+    {
+        try readQueries.customerWalk(after: after, limit: limit)
+    }
+
+    /// The largest stored ordinal (0 when there are no customers).
+    public func maxOrdinal() throws -> Int64 {
+        try connection.withStatement("SELECT coalesce(max(ordinal), 0) FROM customers") { select in
+            try select.step() ? select.int64(0) : 0
+        }
+    }
+
+    /// Every customer with a sample level of at least `minimumLevel`, in no particular order.
+    public func customers(sampleLevelAtLeast minimumLevel: Int) throws -> [StoredCustomer] {
+        try readQueries.customers(sampleLevelAtLeast: minimumLevel)
+    }
+
+    /// Fills in the sample level of customers stored before it existed, with `level` (the core's
+    /// `CustomerSample.level(of:)`), a page at a time; returns how many it filled. A no-op once done.
+    @discardableResult
+    public func backfillSampleLevels(_ level: (String) -> Int) throws -> Int {
+        var filled = 0
+        while true {
+            let ids = try connection.withStatement(
+                "SELECT customer_id FROM customers WHERE sample_level IS NULL LIMIT 10000"
+            ) { select in
+                var ids: [String] = []
+                while try select.step() { ids.append(select.text(0)) }
+                return ids
+            }
+            guard !ids.isEmpty else { return filled }
+            try connection.transaction {
+                try connection.withStatement("UPDATE customers SET sample_level = ? WHERE customer_id = ?") { update in
+                    for id in ids {
+                        update.reset()
+                        try update.bind(1, Int64(level(id)))
+                        try update.bind(2, id)
+                        try update.run()
+                    }
+                }
+            }
+            filled += ids.count
+        }
+    }
+
     /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive):
     /// pages through due timers without skipping or repeating any.
     public func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws
@@ -222,7 +270,7 @@ public final class StateStore {
     private func upsertCustomers(_ customers: [StoredCustomer]) throws {
         try connection.runForEach(
             """
-            INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO customers (\(StoredCustomer.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(customer_id) DO UPDATE SET
                 partition = excluded.partition, state = excluded.state, segment_id = excluded.segment_id,
                 segment_since = excluded.segment_since, transition_seq = excluded.transition_seq,
@@ -241,6 +289,10 @@ public final class StateStore {
             try upsert.bind(8, customer.lastEventAt)
             try upsert.bind(9, customer.timerDueAt)
             if let audiences = customer.audiences { try upsert.bind(10, audiences) } else { try upsert.bindNull(10) }
+            // Ordinal and sample level are not in the update list: they never change for a stored customer, and
+            // leaving them out keeps the two indexes on them out of every update.
+            try upsert.bind(11, customer.ordinal)
+            try upsert.bind(12, customer.sampleLevel)
         }
     }
 

@@ -92,6 +92,32 @@ struct StoreQueries {
         }
     }
 
+    /// Walk positions `(ordinal, customer_id)` after `after`, in that order, from the walk index alone.
+    func customerWalk(after: (ordinal: Int64, id: String)?, limit: Int) throws -> [(ordinal: Int64, id: String)] {
+        let limit = try checkedLimit(limit)
+        let start = after ?? (Int64.min, "")
+        return try connection.withStatement(
+            """
+            SELECT ordinal, customer_id FROM customers WHERE (ordinal, customer_id) > (?, ?)
+            ORDER BY ordinal, customer_id LIMIT ?
+            """
+        ) { select in
+            try select.bind(1, start.ordinal)
+            try select.bind(2, start.id)
+            try select.bind(3, limit)
+            var rows: [(ordinal: Int64, id: String)] = []
+            while try select.step() { rows.append((select.int64(0), select.text(1))) }
+            return rows
+        }
+    }
+
+    /// Customers with a sample level of at least `minimumLevel` (through its index), in no particular order.
+    func customers(sampleLevelAtLeast minimumLevel: Int) throws -> [StoredCustomer] {
+        try collect("SELECT \(StoredCustomer.columns) FROM customers WHERE sample_level >= ?") {
+            try $0.bind(1, Int64(minimumLevel))
+        }
+    }
+
     /// Customers whose timer is due at or before `time`, by (due time, id), after the key `after` (exclusive).
     func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer] {
         let limit = try checkedLimit(limit)

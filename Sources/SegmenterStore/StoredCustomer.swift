@@ -21,6 +21,11 @@ public struct StoredCustomer: Sendable, Equatable {
     /// The daemon's serialized rule-audience state (memberships, sequence numbers, traits); opaque to the store,
     /// `nil` when the customer has none.
     public var audiences: [UInt8]?
+    /// The customer's place in walks over customers (the engine's creation order; ties by id).
+    public var ordinal: Int64
+    /// The customer's sample level (a hash of the id; see the core's `CustomerSample`), kept in an indexed column so
+    /// that a bounded sample is read without a scan.
+    public var sampleLevel: Int
 
     public init(
         customerID: String,
@@ -32,8 +37,12 @@ public struct StoredCustomer: Sendable, Equatable {
         eventCount: Int64,
         lastEventAt: Int64,
         timerDueAt: Int64? = nil,
-        audiences: [UInt8]? = nil
+        audiences: [UInt8]? = nil,
+        ordinal: Int64 = 0,
+        sampleLevel: Int = 0
     ) {
+        self.ordinal = ordinal
+        self.sampleLevel = sampleLevel
         self.customerID = customerID
         self.partition = partition
         self.state = state
@@ -51,7 +60,7 @@ extension StoredCustomer {
     /// The column list every customer query selects, in the order `init(row:)` reads.
     static let columns = """
         customer_id, partition, state, segment_id, segment_since, transition_seq, event_count, last_event_at, \
-        timer_due_at, audiences
+        timer_due_at, audiences, ordinal, sample_level
         """
 
     init(row: SQLiteStatement) {
@@ -65,7 +74,9 @@ extension StoredCustomer {
             eventCount: row.int64(6),
             lastEventAt: row.int64(7),
             timerDueAt: row.optionalInt64(8),
-            audiences: row.isNull(9) ? nil : row.blob(9)
+            audiences: row.isNull(9) ? nil : row.blob(9),
+            ordinal: row.int64(10),
+            sampleLevel: row.optionalInt(11) ?? 0
         )
     }
 }

@@ -181,7 +181,7 @@ struct AudienceRulesTests {
         let timers = Dictionary(uniqueKeysWithValues: customers.records.map { ($0.customerID, $0.timerDueAt) })
         engine.audiences = try Self.rules()
         var changes: [AudienceChange] = []
-        var cursor: String? = nil
+        var cursor: CustomerWalkKey? = nil
         repeat {
             cursor = try engine.backfillAudiences(in: &customers, after: cursor, limit: 64)
             engine.takeAudienceChanges { changes.append($0) }

@@ -17,23 +17,54 @@ struct SegmentationEngineTests {
                        timerDueAt: due)
     }
 
-    @Test("the in-memory directory walks customer ids in UTF-8 byte order, across its merges of newcomers")
-    func walksInByteOrder() throws {
+    @Test("the in-memory directory walks customers in walk-key order: ordinal, then id in UTF-8 byte order")
+    func walksInWalkKeyOrder() throws {
         var directory = InMemoryCustomers()
         var rng = SplitMix64(seed: 9)
         var ids: [String] = ["é", "Z", "a", "ü-1", "z"]
         for _ in 0..<3_000 { ids.append("c-\(rng.next() % 100_000)") }
-        for id in ids { try directory.withRecord(id, make: { record(id) }) { _ in } }
-        let expected = Array(Set(ids.map { Array($0.utf8) })).sorted { $0.lexicographicallyPrecedes($1) }
-        var walked: [[UInt8]] = []
-        var cursor: String?
+        // Ordinals mostly rising, some repeated and some out of order (records restored from another instance).
+        var keys: [CustomerWalkKey] = []
+        for (n, id) in ids.enumerated() where !keys.contains(where: { $0.customerID == id }) {
+            let ordinal = Int64(n % 7 == 0 ? n / 2 : n)
+            keys.append(CustomerWalkKey(ordinal: ordinal, customerID: id))
+            try directory.withRecord(id, make: {
+                var made = record(id)
+                made.ordinal = ordinal
+                return made
+            }) { _ in }
+        }
+        var walked: [CustomerWalkKey] = []
+        var cursor: CustomerWalkKey?
         while true {
             let page = directory.customers(after: cursor, limit: 97)
-            walked += page.map { Array($0.customerID.utf8) }
+            walked += page.map(\.walkKey)
             guard page.count == 97 else { break }
-            cursor = page.last?.customerID
+            cursor = page.last?.walkKey
         }
-        #expect(walked == expected)
+        #expect(walked == keys.sorted())
+        #expect(walked.first.map { $0.customerID.utf8.elementsEqual("é".utf8) } == true)
+    }
+
+    @Test("the sample at a level holds exactly the customers whose id level reaches it, and halves per level")
+    func sampleLevels() throws {
+        var directory = InMemoryCustomers()
+        let ids = (0..<20_000).map { "customer-\($0)" }
+        for (n, id) in ids.enumerated() {
+            try directory.withRecord(id, make: {
+                var made = record(id)
+                made.ordinal = Int64(n)
+                return made
+            }) { _ in }
+        }
+        directory.remove("customer-7")
+        for level in 0..<6 {
+            let sample = directory.sample(minimumLevel: level).map(\.customerID)
+            let expected = ids.filter { $0 != "customer-7" && CustomerSample.level(of: $0) >= level }
+            #expect(sample == expected, "level \(level)")
+            let share = Double(sample.count) / Double(ids.count)
+            #expect(abs(share - 1 / Double(1 << level)) < 0.02, "level \(level) keeps about 1/2^level: \(share)")
+        }
     }
 
     @Test("due customers come by due time then id, and a timer that moved later is not due at its old time")

@@ -42,14 +42,19 @@ struct AudienceBackfill {
     private func backfill(
         target: String, engine: inout SegmentationEngine, customers: inout CustomerWorkingSet
     ) throws {
-        let resume = try store.metadata(Self.cursorKey).flatMap { entry -> String? in
+        // "<target>\n<ordinal> <customer id>"; a cursor of another target, or of the id order walks had before
+        // ordinals, starts the back-fill over.
+        let resume = try store.metadata(Self.cursorKey).flatMap { entry -> CustomerWalkKey? in
             let parts = entry.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-            return parts.count == 2 && parts[0] == target ? String(parts[1]) : nil
+            guard parts.count == 2, parts[0] == target else { return nil }
+            let key = parts[1].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard key.count == 2, let ordinal = Int64(key[0]) else { return nil }
+            return CustomerWalkKey(ordinal: ordinal, customerID: String(key[1]))
         }
         let total = try store.customerCount()
         logger.info("back-filling audiences over the stored customers", metadata: [
             "audiences.count": "\(engine.audiences.audiences.count)", "customers.count": "\(total)",
-            "audiences.resume_after": "\(resume ?? "-")",
+            "audiences.resume_after": "\(resume?.customerID ?? "-")",
         ])
         status.update {
             $0.audiences.backfillRunning = true
@@ -71,7 +76,7 @@ struct AudienceBackfill {
             engine.takeChanges { _ in }
             customers.drainChanges(into: &batch)
             if let next {
-                batch.metadata[Self.cursorKey] = target + "\n" + next
+                batch.metadata[Self.cursorKey] = target + "\n\(next.ordinal) " + next.customerID
             } else {
                 batch.metadata[Self.cursorKey] = ""
                 batch.metadata[Self.fingerprintKey] = target

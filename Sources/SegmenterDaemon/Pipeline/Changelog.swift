@@ -79,6 +79,7 @@ enum Changelog {
         } else {
             w.write(UInt32.max)
         }
+        w.write(c.ordinal)
         return w.bytes
     }
 
@@ -95,11 +96,14 @@ enum Changelog {
             guard let bytes = r.readBytes(Int(audiencesLength)) else { return nil }
             audiences = bytes
         }
-        guard r.isAtEnd else { return nil }
+        // Records written before walks followed ordinals end here; their customers walk first.
+        let ordinal = r.isAtEnd ? 0 : r.read(Int64.self)
+        guard let ordinal, r.isAtEnd else { return nil }
         return StoredCustomer(
             customerID: customerID, partition: partition, state: state, segmentID: segment < 0 ? nil : Int(segment),
             segmentSince: since == Int64.min ? nil : since, transitionSeq: seq, eventCount: count, lastEventAt: last,
-            timerDueAt: due == Int64.min ? nil : due, audiences: audiences)
+            timerDueAt: due == Int64.min ? nil : due, audiences: audiences, ordinal: ordinal,
+            sampleLevel: CustomerSample.level(of: customerID))
     }
 }
 

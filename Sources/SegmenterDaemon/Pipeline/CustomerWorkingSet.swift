@@ -17,11 +17,14 @@ struct CustomerWorkingSet: CustomerDirectory {
     private var dirty: Set<String> = []
     /// Dirty records the cache evicted before the commit: the newest copy until then.
     private var evictedDirty: [String: CustomerRecord] = [:]
-    /// Seen for the first time since the last commit (not in the store yet), in byte order of id once sorted.
+    /// Seen for the first time since the last commit (not in the store yet), and their walk keys in creation order
+    /// — which is walk order, since the engine hands out ordinals as it creates customers.
     private var newcomers: Set<String> = []
+    private var newcomerKeys: [CustomerWalkKey] = []
     /// The changed records of the batch being committed, and its newcomers: what the store may not show yet.
     private var committing: [String: CustomerRecord] = [:]
     private var committingNewcomers: Set<String> = []
+    private var committingNewcomerKeys: [CustomerWalkKey] = []
     /// Removed (erased or merged away) since the last commit, and those of the batch being committed: the store may
     /// still show their rows, which no read returns (a customer re-created since is in memory and wins).
     private var removed: [String: Int32] = [:]
@@ -82,11 +85,16 @@ struct CustomerWorkingSet: CustomerDirectory {
             dirty.insert(id)
             return updated
         }
+        var isNew = false
         var record = try load(id) ?? {
-            newcomers.insert(id)
+            isNew = true
             return make()
         }()
         let result = try body(&record)
+        if isNew {
+            newcomers.insert(id)
+            newcomerKeys.append(record.walkKey)
+        }
         keep(record)
         return result
     }
@@ -102,7 +110,7 @@ struct CustomerWorkingSet: CustomerDirectory {
         keep(record)
     }
 
-    mutating func customers(after: String?, limit: Int) throws -> [CustomerRecord] {
+    mutating func customers(after: CustomerWalkKey?, limit: Int) throws -> [CustomerRecord] {
         guard let owned else { return try allCustomers(after: after, limit: limit) }
         // Pages of every stored customer, filtered, until `limit` owned ones or the end: the engine ends a walk at
         // the first short page.
@@ -112,37 +120,101 @@ struct CustomerWorkingSet: CustomerDirectory {
             let page = try allCustomers(after: cursor, limit: limit)
             result += page.lazy.filter { owned.contains($0.partition) }.prefix(limit - result.count)
             guard page.count == limit, let last = page.last else { break }
-            cursor = last.customerID
+            cursor = last.walkKey
         }
         return result
     }
 
-    private mutating func allCustomers(after: String?, limit: Int) throws -> [CustomerRecord] {
-        guard limit > 0 else { return [] }
-        // Ids first (the primary-key index alone), then only the rows not in memory: the re-evaluation passes walk
-        // every customer, and reading each one's state from SQLite when the cache holds it was wasted work.
-        let storedIDs = try store.customerIDs(afterID: after, limit: limit)
-        var found = storedIDs.map(peek)
-        if found.contains(where: { $0 == nil }) {
-            let missing = zip(storedIDs, found).compactMap { $1 == nil ? $0 : nil }
-            var loaded: [String: CustomerRecord] = [:]
-            for row in try store.customers(ids: missing) {
-                loaded[row.customerID] = try CustomerRecord(stored: row, layout: layout)
+    /// The stored sample (through the store's sample-level index) overlaid with what memory holds newer, plus the
+    /// newcomers at that level the store does not have yet.
+    mutating func sample(minimumLevel: Int) throws -> [CustomerRecord] {
+        var members: [String: CustomerRecord] = [:]
+        for row in try store.customers(sampleLevelAtLeast: minimumLevel) where owned?.contains(row.partition) ?? true {
+            if let newer = peek(row.customerID) {
+                members[row.customerID] = newer
+            } else if !isGone(row.customerID) {
+                members[row.customerID] = try CustomerRecord(stored: row, layout: layout)
             }
-            for index in found.indices where found[index] == nil { found[index] = loaded[storedIDs[index]] }
         }
-        var records = zip(storedIDs, found).compactMap { id, record in
-            record.flatMap { peek(id) != nil || !isGone(id) ? $0 : nil }
+        for key in committingNewcomerKeys + newcomerKeys
+        where members[key.customerID] == nil && CustomerSample.level(of: key.customerID) >= minimumLevel {
+            if let record = peek(key.customerID) { members[key.customerID] = record }
         }
-        // The batch being committed may already be in the store's page, or not yet.
-        let inPage = committingNewcomers.isEmpty ? [] : Set(storedIDs)
-        let fresh = newcomers.union(committingNewcomers).filter { id in
-            (after.map { $0.precedesInByteOrder(id) } ?? true) && !inPage.contains(id)
+        return members.values.sorted { $0.walkKey < $1.walkKey }
+    }
+
+    /// The walk over every customer, committed or not: a page of the store's walk index merged with the newcomers in
+    /// memory, which are already in walk order (no sort).
+    private mutating func allCustomers(after: CustomerWalkKey?, limit: Int) throws -> [CustomerRecord] {
+        guard limit > 0 else { return [] }
+        // Pages of positions (the walk index alone) until `limit` stored customers that no newcomer in memory
+        // supersedes, then only the rows not in memory are read.
+        var stored: [CustomerRecord] = []
+        var cursor = after.map { (ordinal: $0.ordinal, id: $0.customerID) }
+        while stored.count < limit {
+            let walk = try store.customerWalk(after: cursor, limit: limit)
+            let ids = walk.map(\.id).filter { !isNewcomer($0) }
+            stored += try resolve(ids)
+            guard walk.count == limit, let last = walk.last else { break }
+            cursor = last
         }
-        guard !fresh.isEmpty else { return records }
-        records += fresh.compactMap(peek)
-        records.sort { $0.customerID.precedesInByteOrder($1.customerID) }
-        return Array(records.prefix(limit))
+        let fresh = newcomersInMemory(after: after, limit: limit)
+        guard !fresh.isEmpty else { return Array(stored.prefix(limit)) }
+        var merged: [CustomerRecord] = []
+        merged.reserveCapacity(min(limit, stored.count + fresh.count))
+        var a = 0, b = 0
+        while merged.count < limit, a < stored.count || b < fresh.count {
+            if b == fresh.count || (a < stored.count && stored[a].walkKey < fresh[b].walkKey) {
+                merged.append(stored[a])
+                a += 1
+            } else {
+                merged.append(fresh[b])
+                b += 1
+            }
+        }
+        return merged
+    }
+
+    /// The records of stored `ids`, in order: the newest copy in memory, else the row (one query for all of them);
+    /// customers removed since the last commit are left out.
+    private mutating func resolve(_ ids: some Sequence<String>) throws -> [CustomerRecord] {
+        var found = ids.map { (id: $0, record: peek($0)) }
+        guard found.contains(where: { $0.record == nil }) else { return found.compactMap(\.record) }
+        var loaded: [String: CustomerRecord] = [:]
+        for row in try store.customers(ids: found.lazy.filter { $0.record == nil }.map(\.id)) {
+            loaded[row.customerID] = try CustomerRecord(stored: row, layout: layout)
+        }
+        for index in found.indices where found[index].record == nil && !isGone(found[index].id) {
+            found[index].record = loaded[found[index].id]
+        }
+        return found.compactMap(\.record)
+    }
+
+    /// Created since the last finished commit: the store has no row for it yet, or an older one (erased and
+    /// created again), which walks must not return at the old row's place.
+    private func isNewcomer(_ id: String) -> Bool {
+        newcomers.contains(id) || committingNewcomers.contains(id)
+    }
+
+    /// Up to `limit` customers created since the last finished commit whose walk keys follow `after`, in walk order.
+    private func newcomersInMemory(after: CustomerWalkKey?, limit: Int) -> [CustomerRecord] {
+        var result: [CustomerRecord] = []
+        for keys in [committingNewcomerKeys, newcomerKeys] where result.count < limit {
+            var low = 0, high = keys.count
+            if let after {
+                while low < high {
+                    let middle = (low + high) / 2
+                    if !(after < keys[middle]) { low = middle + 1 } else { high = middle }
+                }
+            }
+            for key in keys[low...] {
+                guard result.count < limit else { break }
+                guard isNewcomer(key.customerID), let record = peek(key.customerID)
+                else { continue }
+                result.append(record)
+            }
+        }
+        return result
     }
 
     mutating func customersDue(through time: Int64) throws -> [CustomerRecord] {
@@ -176,15 +248,12 @@ struct CustomerWorkingSet: CustomerDirectory {
         for id in dirty {
             guard let record = peek(id) else { continue }
             committing[id] = record
-            batch.customers.append(StoredCustomer(
-                customerID: record.customerID, partition: record.partition, state: record.state.encoded(layout: layout),
-                segmentID: record.segmentID, segmentSince: record.segmentSince, transitionSeq: record.transitionSeq,
-                eventCount: record.eventCount, lastEventAt: record.state.lastEventAt, timerDueAt: record.timerDueAt,
-                audiences: record.audiences.encoded()))
+            batch.customers.append(record.stored(layout: layout))
         }
         dirty.removeAll(keepingCapacity: true)
         evictedDirty.removeAll(keepingCapacity: true)
         swap(&committingNewcomers, &newcomers)
+        swap(&committingNewcomerKeys, &newcomerKeys)
         batch.removedCustomers.append(contentsOf: removed.keys.sorted { $0.precedesInByteOrder($1) })
         committingRemoved = Set(removed.keys)
         removed.removeAll(keepingCapacity: true)
@@ -217,6 +286,7 @@ struct CustomerWorkingSet: CustomerDirectory {
     mutating func committed() {
         committing.removeAll(keepingCapacity: true)
         committingNewcomers.removeAll(keepingCapacity: true)
+        committingNewcomerKeys.removeAll(keepingCapacity: true)
         committingRemoved.removeAll(keepingCapacity: true)
     }
 

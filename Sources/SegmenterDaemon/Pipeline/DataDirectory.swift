@@ -30,6 +30,7 @@ public final class DataDirectory {
         self.lock = lock
         path = Self.databasePath(in: directory)
         store = try StateStore(path: path, options: options)
+        try store.backfillSampleLevels(CustomerSample.level(of:))
     }
 
     /// Checkpoints the store and gives the lock up.
@@ -52,6 +53,8 @@ public final class DataDirectory {
                         + "--data-dir and a new kafka.group_id, or restore the file from a backup")
             }
         }
+        // A store older than ordinals numbered its customers by rowid; new customers follow every stored one.
+        progress.nextOrdinal = max(progress.nextOrdinal, try store.maxOrdinal() + 1)
         var engine = SegmentationEngine(segmentation: segmentation, progress: progress)
         engine.audiences = configuration.audiences
         return engine

@@ -71,6 +71,10 @@ public protocol PipelineStore: AnyObject {
     /// The ids of ``customers(afterID:limit:)``, without reading the rows.
     func customerIDs(afterID: String?, limit: Int) throws -> [String]
     func customersDue(through time: Int64, after: (due: Int64, id: String)?, limit: Int) throws -> [StoredCustomer]
+    /// Walk positions (ordinal, id) after `after`, in that order, without reading the rows.
+    func customerWalk(after: (ordinal: Int64, id: String)?, limit: Int) throws -> [(ordinal: Int64, id: String)]
+    /// Every customer with a sample level of at least `minimumLevel`.
+    func customers(sampleLevelAtLeast minimumLevel: Int) throws -> [StoredCustomer]
     func pendingOutbox(limit: Int, afterID: Int64?) throws -> [OutboxRow]
     func outboxRows(ids: [Int64]) throws -> [OutboxRow]
     func outboxCount() throws -> Int64
