@@ -183,20 +183,25 @@ struct AudienceDaemonTests {
             let sink = FakeOutboxSink()
             try runPipeline(withAudiences: false, input.messages, data, sink)
             // As a crash would leave it: the first pages committed, the cursor at the customer they reached.
-            var ids: [String] = []
-            try StoreReader(path: DataDirectory.databasePath(in: data)).forEachCustomer { ids.append($0.customerID) }
-            let reached = ids[ids.count / 2]
+            let walk = try StateStore(path: DataDirectory.databasePath(in: data)).customerWalk(after: nil, limit: 10_000)
+            let reached = walk[walk.count / 2]
+            let place = Dictionary(uniqueKeysWithValues: walk.map { ($0.id, $0) })
             do {
                 let store = try StateStore(path: DataDirectory.databasePath(in: data))
                 try store.setMetadata(
-                    AudienceBackfill.cursorKey, AudienceBackfill.fingerprint(try testAudiences()) + "\n" + reached)
+                    AudienceBackfill.cursorKey,
+                    AudienceBackfill.fingerprint(try testAudiences()) + "\n\(reached.ordinal) " + reached.id)
             }
             try runPipeline(withAudiences: true, input.messages, data, sink)
             let customers = Set(publishedAudienceEvents(sink).compactMap { line in
                 line.firstMatch(of: /"userId":"([^"]*)"/).map { String($0.1) }
             })
             #expect(!customers.isEmpty)
-            #expect(customers.allSatisfy { reached.precedesInByteOrder($0) }, "only customers after the cursor")
+            let after = customers.compactMap { place[$0] }.allSatisfy {
+                CustomerWalkKey(ordinal: reached.ordinal, customerID: reached.id)
+                    < CustomerWalkKey(ordinal: $0.ordinal, customerID: $0.id)
+            }
+            #expect(after && customers.allSatisfy { place[$0] != nil }, "only customers after the cursor")
             let store = try StateStore(path: DataDirectory.databasePath(in: data))
             let done = try store.metadata(AudienceBackfill.fingerprintKey)
             #expect(done == AudienceBackfill.fingerprint(try testAudiences()), "the back-fill finished")
