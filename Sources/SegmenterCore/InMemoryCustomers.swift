@@ -79,8 +79,23 @@ public struct InMemoryCustomers: CustomerDirectory, Sendable {
     }
 
     public func sample(minimumLevel: Int) -> [CustomerRecord] {
-        let positions = levels[max(0, min(minimumLevel, 63))...].joined().filter(isLive)
-        return positions.map { records[$0] }.sorted { $0.walkKey < $1.walkKey }
+        // Sorted as (ordinal, position) pairs, not as records: comparing walk keys copies ids. Only equal ordinals
+        // (hand-made records) need the id order, fixed up run by run.
+        var places = Array(levels[max(0, min(minimumLevel, 63))...].joined().lazy.filter(isLive)
+            .map { (ordinal: records[$0].ordinal, position: $0) })
+        places.sort { $0.ordinal != $1.ordinal ? $0.ordinal < $1.ordinal : $0.position < $1.position }
+        var start = 0
+        while start < places.count {
+            var end = start + 1
+            while end < places.count, places[end].ordinal == places[start].ordinal { end += 1 }
+            if end - start > 1 {
+                places[start..<end].sort {
+                    records[$0.position].customerID.precedesInByteOrder(records[$1.position].customerID)
+                }
+            }
+            start = end
+        }
+        return places.map { records[$0.position] }
     }
 
     public mutating func customersDue(through time: Int64) -> [CustomerRecord] {

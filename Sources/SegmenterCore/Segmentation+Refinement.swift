@@ -21,8 +21,9 @@ extension Segmentation {
         public var retiredIDs: [Int]
     }
 
-    /// Vectors of a subsample that the restarts compete on.
-    static let restartSubsample = 20_000
+    /// Vectors of a subsample that the restarts compete on: enough to tell a better optimum for k ≤ 50 apart, and
+    /// small enough that the restarts cost less than the passes over the whole sample.
+    static let restartSubsample = 5_000
 
     /// Re-fits the standardiser to `raw` (each customer's current features in user units), then runs Lloyd passes
     /// over the standardised vectors from the current centers and from `restarts` k-means++ starts (compared on a
@@ -46,7 +47,11 @@ extension Segmentation {
         var start = current
         var restarted = false
         if restarts > 0 {
-            let subsample = Array(vectors.prefix(Self.restartSubsample))
+            // Evenly spread over the sample, which is in walk order: a prefix would hold only the oldest customers.
+            let step = max(1, vectors.count / Self.restartSubsample)
+            let subsample = stride(from: 0, to: vectors.count, by: step).prefix(Self.restartSubsample).map {
+                vectors[$0]
+            }
             let trialPasses = min(maxPasses, 10)
             var best = Self.lloyd(subsample, from: current, maxPasses: trialPasses).inertia
             var seeding = MiniBatchKMeans(configuration: configuration.kmeans, dimensions: layout.dimensions)

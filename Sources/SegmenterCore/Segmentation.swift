@@ -25,7 +25,7 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// robin), not from every event (the behaviour before issue #11). Default: 10,000.
     public var refineEvery: Int
     /// About how many customers' vectors one refinement runs over: the engine's sample (``CustomerSample``) is kept
-    /// between a quarter of this and this many customers. Refinements are at least twice the sample's size in
+    /// between a quarter of this and this many customers. Refinements are at least four times the sample's size in
     /// applied events apart, so a larger sample refines less often at the same cost per event. Default: 20,000.
     public var refineSample: Int
     /// Most Lloyd passes per refinement (fewer when no customer changes center). Default: 20.

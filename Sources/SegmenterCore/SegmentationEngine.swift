@@ -26,8 +26,9 @@ public struct SegmentationEngine: Sendable {
         /// Applied events since the last refinement (set to the interval when the model initialises, so that the
         /// first tick after it refines).
         public var appliedSinceRefinement = 0
-        /// Customers the last refinement read (its sample): refinements are at least twice this many applied events
-        /// apart, so a refinement costs at most half a customer read per applied event however big the store grows.
+        /// Customers the last refinement read (its sample): refinements are at least four times this many applied
+        /// events apart, so a refinement costs at most a quarter of a customer read (and a bounded share of Lloyd
+        /// passes) per applied event however big the store grows.
         public var customersAtRefinement = 0
 
         public init() {}
@@ -159,7 +160,7 @@ public struct SegmentationEngine: Sendable {
         progress.appliedSinceTick = 0
         let every = segmentation.configuration.refineEvery
         if every > 0, segmentation.kmeans.isInitialised, !segmentation.frozen, !segmentation.following,
-           progress.appliedSinceRefinement >= max(every, 2 * progress.customersAtRefinement) {
+           progress.appliedSinceRefinement >= max(every, 4 * progress.customersAtRefinement) {
             progress.appliedSinceRefinement = 0
             try refine(in: &directory)
         }
@@ -190,7 +191,12 @@ public struct SegmentationEngine: Sendable {
         if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
         let current = segmentation
         let sample = members.filter { $0.eventCount > 0 }.map { current.rawVector(of: $0) }
-        guard let report = segmentation.refine(raw: sample, maxPasses: segmentation.configuration.refinePasses)
+        // k-means++ restarts matter while the model is young; later the centers continue from where they are, and
+        // restarts are tried at every fourth model version only (the version, not a counter: replay and the daemon
+        // must decide alike).
+        let restarts = segmentation.version <= 4 || segmentation.version % 4 == 0 ? 4 : 0
+        guard let report = segmentation.refine(
+            raw: sample, maxPasses: segmentation.configuration.refinePasses, restarts: restarts)
         else { return }
         lastRefinement = report
         counters.refinements += 1

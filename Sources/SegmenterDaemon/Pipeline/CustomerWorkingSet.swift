@@ -49,6 +49,12 @@ struct CustomerWorkingSet: CustomerDirectory {
         cache.peek(id) ?? evictedDirty[id] ?? committing[id]
     }
 
+    /// The timer of the newest copy of a customer in memory, read without copying the record.
+    private func timer(of id: String) -> Int64? {
+        if let cached = cache.read(id, \.timerDueAt) { return cached }
+        return (evictedDirty[id] ?? committing[id])?.timerDueAt
+    }
+
     /// Reads the stored customers among `ids` that are not in memory with one query per few hundred ids, into the
     /// cache; those the store does not have are remembered as new until ``endPreload()``, so applying a poll's
     /// events reads the store once instead of once per first-seen customer.
@@ -140,7 +146,10 @@ struct CustomerWorkingSet: CustomerDirectory {
         where members[key.customerID] == nil && CustomerSample.level(of: key.customerID) >= minimumLevel {
             if let record = peek(key.customerID) { members[key.customerID] = record }
         }
-        return members.values.sorted { $0.walkKey < $1.walkKey }
+        // Sorted by ordinal first: building walk keys for every comparison copied ids.
+        return members.values.sorted {
+            $0.ordinal != $1.ordinal ? $0.ordinal < $1.ordinal : $0.customerID.precedesInByteOrder($1.customerID)
+        }
     }
 
     /// The walk over every customer, committed or not: a page of the store's walk index merged with the newcomers in
@@ -232,11 +241,12 @@ struct CustomerWorkingSet: CustomerDirectory {
             guard page.count == 5_000, let last = page.last, let at = last.timerDueAt else { break }
             after = (at, last.customerID)
         }
+        // Timers are read in place: copying every changed record at every tick showed in profiles.
         for id in dirty where due[id] == nil {
-            if let record = peek(id), let at = record.timerDueAt, at <= time { due[id] = record }
+            if let at = timer(of: id), at <= time, let record = peek(id) { due[id] = record }
         }
         for id in committing.keys where due[id] == nil {
-            if let record = peek(id), let at = record.timerDueAt, at <= time { due[id] = record }
+            if let at = timer(of: id), at <= time, let record = peek(id) { due[id] = record }
         }
         return due.values.sorted(by: CustomerRecord.firesBefore)
     }

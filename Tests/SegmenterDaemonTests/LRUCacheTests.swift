@@ -1,5 +1,5 @@
 import Testing
-import SegmenterStore
+@testable import SegmenterDaemon
 
 @Suite("LRUCache")
 struct LRUCacheTests {
