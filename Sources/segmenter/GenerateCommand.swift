@@ -15,7 +15,7 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @Option(help: """
         Shape of the events: native (DESIGN §3), or the input presets segment, ga4, snowplow \
-        (README "Input presets"), which decode back to the same events.
+        (docs/formats.md, "Input presets"), which decode back to the same events.
         """)
     var format: InputFormat = .native
 

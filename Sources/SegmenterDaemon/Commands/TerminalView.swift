@@ -37,7 +37,7 @@ public struct TerminalView: Service {
     static func line(_ s: PipelineStatus, rate: Double) -> String {
         String(format: "events %lld (%.0f/s)  lag %lld  invalid %lld  changes %lld  segments %@\n",
                s.eventsTotal, rate, s.totalLag, s.invalidByReason.values.reduce(0, +), s.changesTotal,
-               s.segmentSizes.keys.sorted().map { "\($0):\(s.segmentSizes[$0]!)" }.joined(separator: " "))
+               LiveSegment.list(s).map { "\($0.id):\($0.size)" }.joined(separator: " "))
     }
 
     static func screen(_ s: PipelineStatus, rate: Double, produced: EventStreamProducer.Progress?, header: String)
@@ -55,15 +55,17 @@ public struct TerminalView: Service {
         out += "changes     \(s.changesTotal) published   outbox pending \(s.outboxPending)"
         out += String(format: "   batch commit %.1f ms\n", s.lastBatchCommitSeconds * 1000)
         out += "model       version \(s.modelVersion)   inertia \(String(format: "%.3f", s.inertia))\n\n"
-        let total = max(1, s.segmentSizes.values.reduce(0, +))
+        let segments = LiveSegment.list(s)
+        let total = Double(max(1, segments.reduce(Int64(0)) { $0 + $1.size }))
         out += "segment                          customers\n"
-        for id in s.segmentSizes.keys.sorted() {
-            let size = s.segmentSizes[id] ?? 0
-            let name = s.segmentNames[id] ?? "Segment \(id)"
-            let bar = String(repeating: "█", count: Int(30 * Double(size) / Double(total)))
-            let padded = String(name.prefix(26)) + String(repeating: " ", count: max(0, 26 - name.count))
-            out += String(format: "%3d ", id) + padded + String(format: " %8lld  ", size) + bar + "\n"
+        for segment in segments {
+            let share = Double(segment.size) / total
+            let bar = String(repeating: "█", count: Int(30 * share))
+            let name = segment.name.prefix(26)
+            let padded = name + String(repeating: " ", count: max(0, 26 - name.count))
+            out += String(format: "%3d ", segment.id) + padded + String(format: " %8lld  ", segment.size) + bar + "\n"
         }
+        if segments.isEmpty { out += "    (no model yet: it starts after the first events)\n" }
         if !s.audiences.sizes.isEmpty {
             out += "\naudience                         customers\n"
             for id in s.audiences.sizes.keys.sorted() {

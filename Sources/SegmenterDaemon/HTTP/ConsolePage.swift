@@ -48,9 +48,13 @@ input[type=text] { flex: 1 1 220px; padding: 7px 9px; border: 1px solid var(--li
 button { padding: 7px 14px; border: 0; border-radius: 6px; background: var(--accent); color: #fff; font: inherit;
          cursor: pointer; }
 .error { color: #b42318; }
-svg { width: 100%; height: 180px; }
-.legend span { display: inline-block; margin-right: 12px; font-size: 12px; }
-.legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
+svg { width: 100%; height: 220px; display: block; }
+svg .grid { stroke: var(--line); }
+svg .axis { stroke: #98a2b3; }
+svg text { font-size: 11px; fill: var(--muted); font-variant-numeric: tabular-nums; }
+.legend-entry { display: inline-block; margin-right: 14px; font-size: 12px; }
+.legend-entry i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
+#history-card { grid-column: 1 / -1; }
 @media (max-width: 600px) { main { grid-template-columns: 1fr; padding: 8px; } header { padding: 10px; } }
 </style>
 </head>
@@ -64,17 +68,17 @@ svg { width: 100%; height: 180px; }
   <span class="stat">outbox <b id="outbox">–</b></span>
 </header>
 <main>
+  <section id="history-card">
+    <h2>Sizes over time</h2>
+    <svg id="history" role="img" aria-label="customers per segment over time"></svg>
+    <div class="legend" id="legend"></div>
+  </section>
   <section id="segments-card">
     <h2>Segments</h2>
     <table id="segments">
       <thead><tr><th>segment</th><th class="num">customers</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
-  </section>
-  <section>
-    <h2>Sizes over time</h2>
-    <svg id="history" viewBox="0 0 400 180" preserveAspectRatio="none"></svg>
-    <div class="legend" id="legend"></div>
   </section>
   <section>
     <h2>Audiences</h2>
@@ -116,10 +120,10 @@ svg { width: 100%; height: 180px; }
 <script>
 "use strict";
 const palette = ["#3b5bdb", "#e8590c", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#c2255c", "#5c940d"];
-const history = [];
 const recentChanges = [];
 const recentAudienceEvents = [];
-let segmentNames = {};
+// The current model's segments, from /v1/segments and each live frame: the chart and its legend show only them.
+let liveSegments = [];
 const profileFeatures = ["orders_30d", "revenue_30d", "avg_order_value", "days_since_last_order",
   "days_since_last_event", "product_views_30d", "carts_30d", "cart_abandonment"];
 
@@ -147,8 +151,10 @@ function renderSegments(body) {
   const tbody = document.querySelector("#segments tbody");
   tbody.replaceChildren();
   const max = Math.max(1, ...body.segments.map(s => s.size));
+  // In id order, as the live frames list them, so that a segment keeps its colour from one update to the next.
+  liveSegments = body.segments.map(s => ({ id: s.id, name: s.name, size: s.size })).sort((a, b) => a.id - b.id);
+  drawHistory();
   for (const s of body.segments) {
-    segmentNames[s.id] = s.name;
     const row = document.createElement("tr");
     row.dataset.segmentId = s.id;
     const name = text("td", "");
@@ -190,45 +196,15 @@ function renderAudiences(body) {
   }
 }
 
-function drawHistory() {
-  const svg = document.getElementById("history");
-  const ids = [...new Set(history.flatMap(h => h.segments.map(s => s.id)))];
-  const max = Math.max(1, ...history.flatMap(h => h.segments.map(s => s.size)));
-  svg.replaceChildren();
-  const legend = document.getElementById("legend");
-  legend.replaceChildren();
-  ids.forEach((id, i) => {
-    const color = palette[i % palette.length];
-    const frames = history.length === 1 ? [history[0], history[0]] : history;
-    const points = frames.map((h, x) => {
-      const s = h.segments.find(s => s.id === id);
-      const px = 400 * x / (frames.length - 1);
-      return `${px.toFixed(1)},${(175 - 170 * (s ? s.size : 0) / max).toFixed(1)}`;
-    }).join(" ");
-    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-    line.setAttribute("points", points);
-    line.setAttribute("fill", "none");
-    line.setAttribute("stroke", color);
-    line.setAttribute("stroke-width", "2");
-    line.setAttribute("vector-effect", "non-scaling-stroke");
-    svg.append(line);
-    const entry = document.createElement("span");
-    const swatch = document.createElement("i");
-    swatch.style.background = color;
-    entry.append(swatch, segmentNames[id] || `Segment ${id}`);
-    legend.append(entry);
-  });
-}
-
+\#(ConsoleChart.script)
 function render(frame) {
   document.getElementById("events").textContent = fmt(frame.events_total);
   document.getElementById("lag").textContent = fmt(frame.lag);
   document.getElementById("changes").textContent = fmt(frame.changes_total);
   document.getElementById("model").textContent = `v${frame.model_version}`;
   document.getElementById("outbox").textContent = fmt(frame.outbox_pending);
-  for (const s of frame.segments) segmentNames[s.id] = s.name;
-  history.push(frame);
-  if (history.length > 180) history.shift();
+  liveSegments = frame.segments;
+  addSample({ at: frame.at, sizes: frame.segments.map(s => ({ id: s.id, size: s.size })) });
   drawHistory();
   const transitions = document.querySelector("#transitions tbody");
   transitions.replaceChildren();
@@ -333,6 +309,7 @@ async function refresh() {
 // The server puts the API's current answers into the page, so it shows them before any request returns.
 const initial = /*INITIAL*/null;
 if (initial) {
+  for (const sample of initial.history) addSample(sample);
   renderSegments(initial.segments);
   renderAudiences(initial.audiences);
   document.body.dataset.loaded = "true";

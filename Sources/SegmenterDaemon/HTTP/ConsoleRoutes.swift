@@ -8,12 +8,6 @@ import SegmenterCore
 enum ConsoleRoutes {
     /// One frame of the live stream.
     struct Snapshot: Encodable {
-        struct Segment: Encodable {
-            var id: Int
-            var name: String
-            var size: Int64
-        }
-
         struct Transition: Encodable {
             var from: String
             var to: String
@@ -34,12 +28,15 @@ enum ConsoleRoutes {
             var size: Int64
         }
 
+        /// Wall-clock time of the frame, epoch milliseconds: the page adds it to the sizes over time.
+        var at: Int64
         var eventsTotal: Int64
         var lag: Int64
         var outboxPending: Int64
         var modelVersion: Int64
         var changesTotal: Int64
-        var segments: [Segment]
+        /// The current model's segments only (see ``LiveSegment``).
+        var segments: [LiveSegment]
         var transitions: [Transition]
         var recentChanges: [Change]
         var audiences: [AudienceSize]
@@ -51,22 +48,24 @@ enum ConsoleRoutes {
     /// a shutdown by more than this.
     static let streamSeconds = 60
 
-    /// What the page shows first: the answers of `/v1/segments` and `/v1/audiences`.
+    /// What the page shows first: the answers of `/v1/segments` and `/v1/audiences`, and the sizes over time so far.
     struct Initial: Encodable {
         var segments: [String: [QueryService.SegmentView]]
         var audiences: AudienceRoutes.AudiencesView
+        var history: [SegmentSizeSeries.Sample]
     }
 
     static func add(
         to router: Router<BasicRequestContext>, status: PipelineStatusBoard, rules: AudienceRules,
-        queries: QueryService
+        queries: QueryService, history: SegmentSizeHistory
     ) {
         router.get("/") { _, _ in
             // Before the first model the store may have no segments yet: the page then asks the API itself.
             let segments = (try? queries.segments()) ?? []
             let initial = Initial(
                 segments: ["segments": segments],
-                audiences: AudienceRoutes.view(rules: rules, status: status.read().audiences))
+                audiences: AudienceRoutes.view(rules: rules, status: status.read().audiences),
+                history: history.samples)
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = .sortedKeys
@@ -83,7 +82,9 @@ enum ConsoleRoutes {
                 body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                     for _ in 0..<streamSeconds {
-                        let frame = String(decoding: try encoder.encode(snapshot(status.read(), rules)), as: UTF8.self)
+                        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+                        let frame = String(
+                            decoding: try encoder.encode(snapshot(status.read(), rules, at: now)), as: UTF8.self)
                         try await writer.write(ByteBuffer(string: "data: \(frame)\n\n"))
                         try await Task.sleep(for: .seconds(1))
                     }
@@ -98,19 +99,16 @@ enum ConsoleRoutes {
         return encoder
     }
 
-    static func snapshot(_ status: PipelineStatus, _ rules: AudienceRules) -> Snapshot {
+    static func snapshot(_ status: PipelineStatus, _ rules: AudienceRules, at time: Int64) -> Snapshot {
         func name(_ id: Int?) -> String {
-            id.map { status.segmentNames[$0] ?? "Segment \($0)" } ?? "none"
+            id.map { status.segmentNames[$0] ?? "Segment \($0) (retired)" } ?? "none"
         }
         let transitions = status.changesByTransition.sorted { $0.value > $1.value }.prefix(12).map {
             Snapshot.Transition(from: name($0.key.from), to: name($0.key.to), count: $0.value)
         }
         return Snapshot(
-            eventsTotal: status.eventsTotal, lag: status.totalLag, outboxPending: status.outboxPending,
-            modelVersion: status.modelVersion, changesTotal: status.changesTotal,
-            segments: status.segmentSizes.keys.sorted().map {
-                Snapshot.Segment(id: $0, name: name($0), size: status.segmentSizes[$0] ?? 0)
-            },
+            at: time, eventsTotal: status.eventsTotal, lag: status.totalLag, outboxPending: status.outboxPending,
+            modelVersion: status.modelVersion, changesTotal: status.changesTotal, segments: LiveSegment.list(status),
             transitions: Array(transitions),
             recentChanges: status.recentChanges.reversed().map {
                 Snapshot.Change(customerID: $0.customerID, from: $0.from, to: $0.to, cause: $0.cause,

@@ -10,6 +10,16 @@ public enum HTTPServer {
         configuration: SegmenterConfiguration, status: PipelineStatusBoard, metrics: SegmenterMetrics,
         queries: QueryService, logger: Logger, commands: (@Sendable (ModelCommand) async throws -> String)? = nil
     ) -> some ApplicationProtocol {
+        make(configuration: configuration, status: status, metrics: metrics, queries: queries, logger: logger,
+             commands: commands, history: SegmentSizeHistory(status: status))
+    }
+
+    /// The server with the console's size history given, so that a test can sample it faster and wait for it.
+    static func make(
+        configuration: SegmenterConfiguration, status: PipelineStatusBoard, metrics: SegmenterMetrics,
+        queries: QueryService, logger: Logger, commands: (@Sendable (ModelCommand) async throws -> String)?,
+        history: SegmentSizeHistory
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: HTTPAccessMiddleware(
             token: configuration.http.token, maxBodyBytes: configuration.http.maxBodyBytes))
@@ -19,7 +29,8 @@ public enum HTTPServer {
         AudienceRoutes.add(
             to: router, rules: configuration.audiences, status: status, queries: queries,
             maxBodyBytes: configuration.http.maxBodyBytes)
-        ConsoleRoutes.add(to: router, status: status, rules: configuration.audiences, queries: queries)
+        ConsoleRoutes.add(
+            to: router, status: status, rules: configuration.audiences, queries: queries, history: history)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -52,6 +63,7 @@ public enum HTTPServer {
             router: router,
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),
                                  serverName: "segmenter"),
+            services: [history],
             logger: logger)
     }
 
