@@ -51,20 +51,38 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     }
 
     /// The partition's low and high watermarks (first offset kept, next offset to be written), asked of its leader.
+    ///
+    /// Two ListOffsets lookups (earliest, then latest) rather than `rd_kafka_query_watermark_offsets`, which took
+    /// ~50 ms a call against the embedded broker where these take ~10 ms for both: a restart checks the tail of
+    /// every changelog partition, 64 of them twice, so that was ~6 s of it (issue 25).
     public func watermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError)
         -> (low: Int64, high: Int64)
     {
-        var low: Int64 = -1
-        var high: Int64 = -1
-        let err = rd_kafka_query_watermark_offsets(
-            handle, partition.topic, partition.partition, &low, &high, RdKafka.milliseconds(timeout))
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        let deadline = ContinuousClock.now + timeout
+        let low = try listOffset(partition, Int64(RD_KAFKA_OFFSET_BEGINNING), timeout: timeout)
+        let high = try listOffset(partition, Int64(RD_KAFKA_OFFSET_END), timeout: deadline - ContinuousClock.now)
+        return (low, high)
+    }
+
+    /// The offset ListOffsets answers for `position` (`RD_KAFKA_OFFSET_BEGINNING`: the first kept,
+    /// `RD_KAFKA_OFFSET_END`: the next to be written), through `rd_kafka_offsets_for_times`, whose timestamps -2 and -1
+    /// mean exactly those.
+    private func listOffset(_ partition: TopicPartition, _ position: Int64, timeout: Duration) throws(KafkaError)
+        -> Int64
+    {
+        let list = RdKafka.makeList(offsets: [partition: position])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        var err = rd_kafka_offsets_for_times(handle, list, RdKafka.milliseconds(timeout))
+        let element = list.pointee.elems[0]
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR { err = element.err }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 else {
+            let reason = err == RD_KAFKA_RESP_ERR_NO_ERROR ? "the leader named no offset" : RdKafka.text(err)
             throw KafkaError(
-                code: RdKafka.code(err),
-                message: "cannot read the offsets of \(partition) from \(bootstrapServers): \(RdKafka.text(err))",
+                code: err == RD_KAFKA_RESP_ERR_NO_ERROR ? .partition : RdKafka.code(err),
+                message: "cannot read the offsets of \(partition) from \(bootstrapServers): \(reason)",
                 topicPartition: partition)
         }
-        return (low, high)
+        return element.offset
     }
 
     /// Replaces what is read with these partitions, each from its offset.
