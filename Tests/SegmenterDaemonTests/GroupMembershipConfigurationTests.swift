@@ -28,7 +28,7 @@ struct GroupMembershipConfigurationTests {
         let consumer = try consumer(try kafka("kafka:\n  group_id: shop\n"), instance: "4f1c")
         #expect(consumer.effectiveProperty("group.instance.id") == "shop-4f1c")
         #expect(consumer.effectiveProperty("session.timeout.ms") == "6000")
-        #expect(consumer.effectiveProperty("heartbeat.interval.ms") == "1500")
+        #expect(consumer.effectiveProperty("heartbeat.interval.ms") == "2000")
     }
 
     @Test("group_instance_id: off joins as a dynamic member")
