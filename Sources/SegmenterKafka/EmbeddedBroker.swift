@@ -17,8 +17,8 @@ import Synchronization
 /// The cluster stops when `stop()` is called or the instance is released. `Sendable`: any thread
 /// may create topics or stop it.
 public final class EmbeddedBroker: Sendable {
-    /// The client handle the mock cluster is attached to, and the cluster; both `nil` once stopped.
-    private let state: Mutex<(handle: OpaquePointer?, cluster: OpaquePointer?)>
+    /// The client the mock cluster is attached to, and the cluster; both `nil` once stopped.
+    private let state: Mutex<(client: RdKafkaClient?, cluster: OpaquePointer?)>
 
     /// The bootstrap servers string for clients, e.g. `127.0.0.1:40123`.
     public let bootstrapServers: String
@@ -31,13 +31,13 @@ public final class EmbeddedBroker: Sendable {
         }
         let conf = try KafkaConfiguration(bootstrapServers: "", clientID: "segmenter-embedded-broker")
             .makeConf(defaults: ["log_level": "4"], required: [:])  // no "no bootstrap.servers" notice
-        let handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
-        guard let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
-            rd_kafka_destroy(handle)
+        // No callbacks: this handle only anchors the cluster, and the cluster's own warnings belong on stderr.
+        let client = try RdKafkaClient(RD_KAFKA_PRODUCER, conf: conf, bootstrapServers: "", callbacks: .init())
+        guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             throw KafkaError(code: .configuration, message: "cannot start the embedded broker (mock cluster)")
         }
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
-        state = Mutex((handle, cluster))
+        state = Mutex((client, cluster))
         for (name, partitions) in topics.sorted(by: { $0.key < $1.key }) {
             try createTopic(name, partitions: partitions)
         }
@@ -97,8 +97,8 @@ public final class EmbeddedBroker: Sendable {
     /// Further calls do nothing.
     public func stop() {
         state.withLock { state in
+            // The cluster goes first; releasing the client then destroys the handle it was attached to.
             if let cluster = state.cluster { rd_kafka_mock_cluster_destroy(cluster) }
-            if let handle = state.handle { rd_kafka_destroy(handle) }
             state = (nil, nil)
         }
     }

@@ -20,12 +20,11 @@ import CRdKafka
 /// run on the thread that is inside `poll` or `close`. That is why the class is `@unchecked Sendable`:
 /// it may be handed to another thread, not shared between threads.
 public final class KafkaConsumer: @unchecked Sendable {
-    /// Set once in `init`; implicitly unwrapped only because the callbacks need `self` before it exists.
-    private var handle: OpaquePointer!
-    private let bootstrapServers: String
+    /// Set once at the end of `init`; implicitly unwrapped only because its callbacks need `self` first.
+    private var client: RdKafkaClient!
+    private var handle: OpaquePointer { client.handle }
     private weak var rebalanceListener: (any KafkaRebalanceListener)?
     private let errorHandler: ((KafkaError) -> Void)?
-    private let logHandler: KafkaLogHandler?
     private var topicNames = TopicNames()
     private var fatalError: KafkaError?
     private var closed = false
@@ -56,60 +55,47 @@ public final class KafkaConsumer: @unchecked Sendable {
                 message: "a Kafka consumer needs a group id: set kafka.group_id (KafkaConfiguration.groupID)"
             )
         }
-        self.bootstrapServers = configuration.bootstrapServers
         self.rebalanceListener = rebalanceListener
         self.errorHandler = errorHandler
-        self.logHandler = logHandler
         let conf = try configuration.makeConf(
             defaults: ["auto.offset.reset": "earliest", "partition.assignment.strategy": "cooperative-sticky"],
             required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         )
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
-        rd_kafka_conf_set_rebalance_cb(conf) { handle, err, partitions, opaque in
-            guard let handle, let partitions, let opaque else { return }
-            Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue()
-                .rebalance(handle, err, partitions)
-        }
-        rd_kafka_conf_set_error_cb(conf) { handle, err, reason, opaque in
-            guard let opaque else { return }
-            let consumer = Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue()
-            consumer.clientError(handle, rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
-        }
-        rd_kafka_conf_set_stats_cb(conf) { _, json, length, opaque in
-            guard let json, let opaque else { return 0 }
-            let consumer = Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue()
-            if let health = BrokerHealth.parse(statistics: UnsafeRawBufferPointer(start: json, count: length)) {
-                consumer.brokerHealth = health
-            }
-            return 0  // librdkafka frees the document
-        }
-        if logHandler != nil {
-            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
-                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
-                Unmanaged<KafkaConsumer>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
-                    RdKafka.logLine(level, facility, text))
-            }
-        }
-        handle = try RdKafka.makeHandle(RD_KAFKA_CONSUMER, conf: conf)
+        // All three run on the thread inside `poll` (or `close`), which owns this instance: see the class's
+        // threading contract. Weak, because the client is released after this instance's deinit has begun.
+        client = try RdKafkaClient(
+            RD_KAFKA_CONSUMER, conf: conf, bootstrapServers: configuration.bootstrapServers,
+            callbacks: .init(
+                log: logHandler,
+                error: { [weak self] err, reason in self?.clientError(err, reason) },
+                statistics: { [weak self] json in
+                    if let health = BrokerHealth.parse(statistics: json) { self?.brokerHealth = health }
+                },
+                rebalance: { [weak self] err, partitions in self?.rebalance(err, partitions) }))
         rd_kafka_poll_set_consumer(handle)
     }
 
     deinit {
-        // `handle` is nil when `init` threw before creating it.
-        guard let handle else { return }
+        // `client` is nil when `init` threw before creating it.
+        guard let client else { return }
         rebalanceListener = nil
         // A bounded close, as `close(timeout:)` does: librdkafka's blocking close has been seen to wait forever in
         // the final cooperative revoke (its incremental unassign never answered) on a loaded machine.
         if !closed { try? close(timeout: .seconds(10)) }
         // After a close that gave up, destroying would wait for the unfinished close for as long as the brokers
         // are away: the handle is left to the end of the process instead (a close gives up only on shutdown).
-        guard !closed || closedCleanly else { return }
-        rd_kafka_destroy(handle)
+        if closed && !closedCleanly { client.abandon() }
     }
 
     /// Fails with a `.unreachable` error unless a broker answers a metadata request within `timeout`.
     public func waitForBrokers(timeout: Duration) throws(KafkaError) {
-        try RdKafka.waitForBrokers(handle, bootstrapServers: bootstrapServers, timeout: timeout)
+        try client.waitForBrokers(timeout: timeout)
+    }
+
+    /// The value librdkafka runs this consumer with for property `name` (its defaults included), e.g.
+    /// `group.instance.id`; nil when it has none.
+    public func effectiveProperty(_ name: String) -> String? {
+        client.property(name)
     }
 
     /// Joins the group for these topics (replacing any previous subscription). Partitions arrive
@@ -248,7 +234,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                 throw KafkaError(
                     code: .timeout,
                     message: "the consumer did not leave its group within \(timeout.formattedSeconds): "
-                        + "check that the brokers at \(bootstrapServers) are up")
+                        + "check that the brokers at \(client.bootstrapServers) are up")
             }
             // The final revoke arrives as an event on this queue; it goes to the same handler as the callback.
             guard let event = rd_kafka_queue_poll(queue, 100) else { continue }
@@ -256,7 +242,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE,
                let partitions = rd_kafka_event_topic_partition_list(event)
             {
-                rebalance(handle, rd_kafka_event_error(event), partitions)
+                rebalance(rd_kafka_event_error(event), partitions)
             }
         }
         closedCleanly = true
@@ -273,33 +259,32 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         let place = partition.map { " on \($0)" } ?? ""
         if err == RD_KAFKA_RESP_ERR__FATAL {
-            throw KafkaError(code: .fatal, message: "the consumer failed\(place): \(fatalReason(reason))")
+            throw KafkaError(code: .fatal, message: "the consumer failed\(place): \(fatalText(reason))")
         }
         let error = KafkaError(
             code: RdKafka.code(err), message: "consume error\(place): \(reason)", topicPartition: partition)
         errorHandler?(error)
     }
 
-    private func clientError(_ handle: OpaquePointer?, _ err: rd_kafka_resp_err_t, _ reason: String) {
+    private func clientError(_ err: rd_kafka_resp_err_t, _ reason: String) {
         if err == RD_KAFKA_RESP_ERR__FATAL {
-            fatalError = KafkaError(code: .fatal, message: "the consumer failed: \(fatalReason(reason))")
+            fatalError = KafkaError(code: .fatal, message: "the consumer failed: \(fatalText(reason))")
         } else {
             let code = RdKafka.code(err)
-            let hint = code == .unreachable ? ": check kafka.bootstrap_servers (\(bootstrapServers))" : ""
+            let hint = code == .unreachable ? ": check kafka.bootstrap_servers (\(client.bootstrapServers))" : ""
             errorHandler?(KafkaError(code: code, message: reason + hint))
         }
     }
 
-    private func fatalReason(_ fallback: String) -> String {
-        var text = [CChar](repeating: 0, count: 512)
-        let err = rd_kafka_fatal_error(handle, &text, text.count)
-        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? fallback : RdKafka.string(text)
+    /// librdkafka's reason for a fatal error, and what to do when it is one a user can fix.
+    private func fatalText(_ fallback: String) -> String {
+        let reason = client.fatalReason(fallback)
+        guard rd_kafka_fatal_error(handle, nil, 0) == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID else { return reason }
+        return reason + ": another consumer joined the group with the same group.instance.id; give each instance "
+            + "its own data directory (or its own kafka.group_instance_id) and restart this one"
     }
 
-    private func rebalance(
-        _ handle: OpaquePointer, _ err: rd_kafka_resp_err_t,
-        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
-    ) {
+    private func rebalance(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         // The protocol is unknown (NULL) while the consumer closes: the last one seen still applies.
         if let name = rd_kafka_rebalance_protocol(handle) { cooperative = String(cString: name) == "COOPERATIVE" }
         let partitions = RdKafka.partitions(list)

@@ -7,61 +7,82 @@ import CRdKafka
 /// Threading contract: use an instance from one thread at a time (`@unchecked Sendable` for the same reason as
 /// ``KafkaConsumer``).
 public final class KafkaPartitionReader: @unchecked Sendable {
-    private var handle: OpaquePointer!
+    /// Nil once closed.
+    private var client: RdKafkaClient?
     private let bootstrapServers: String
     private var topicNames = TopicNames()
-    private let logHandler: KafkaLogHandler?
 
     /// A reader on the configuration's cluster (its `groupID` is used only because librdkafka needs one).
-    /// `logHandler` receives librdkafka's log lines (on its threads); without one they go to stderr.
+    /// `logHandler` receives librdkafka's log lines and client errors (on its threads); without one they go to
+    /// stderr.
     public init(configuration: KafkaConfiguration, logHandler: KafkaLogHandler? = nil) throws(KafkaError) {
         bootstrapServers = configuration.bootstrapServers
-        self.logHandler = logHandler
         var configuration = configuration
         if configuration.groupID == nil { configuration.groupID = "segmenter-partition-reader" }
         let conf = try configuration.makeConf(
             defaults: ["enable.partition.eof": "false", "fetch.wait.max.ms": "10", "auto.offset.reset": "earliest"],
             required: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         )
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
-        if logHandler != nil {
-            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
-                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
-                Unmanaged<KafkaPartitionReader>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
-                    RdKafka.logLine(level, facility, text))
-            }
-        }
-        handle = try RdKafka.makeHandle(RD_KAFKA_CONSUMER, conf: conf)
-        rd_kafka_poll_set_consumer(handle)
+        // Nothing of this instance is reached from a callback: a reader has no use for client errors but to log them
+        // (a failed read throws), and assigns its partitions itself.
+        let client = try RdKafkaClient(
+            RD_KAFKA_CONSUMER, conf: conf, bootstrapServers: bootstrapServers, callbacks: .init(log: logHandler))
+        rd_kafka_poll_set_consumer(client.handle)
+        self.client = client
+    }
+
+    /// Lets go of the cluster now (deinit would otherwise, maybe after the brokers are gone, and log that they
+    /// are). The reader is not used afterwards.
+    public func close() {
+        guard let client else { return }
+        self.client = nil
+        // The client destroys the handle when released, after the close.
+        withExtendedLifetime(client) { rd_kafka_consumer_close($0.handle) }
     }
 
     deinit {
         close()
     }
 
-    /// Lets go of the cluster now (deinit would otherwise, maybe after the brokers are gone, and log that they
-    /// are). The reader is not used afterwards.
-    public func close() {
-        guard let handle else { return }
-        self.handle = nil
-        rd_kafka_consumer_close(handle)
-        rd_kafka_destroy(handle)
+    /// The open handle; a reader is not used after ``close()``.
+    private var handle: OpaquePointer {
+        guard let client else { preconditionFailure("KafkaPartitionReader used after close()") }
+        return client.handle
     }
 
     /// The partition's low and high watermarks (first offset kept, next offset to be written), asked of its leader.
-    public func watermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64)
+    ///
+    /// Two ListOffsets lookups (earliest, then latest) rather than `rd_kafka_query_watermark_offsets`, which took
+    /// ~50 ms a call against the embedded broker where these take ~10 ms for both: a restart checks the tail of
+    /// every changelog partition, 64 of them twice, so that was ~6 s of it (issue 25).
+    public func watermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError)
+        -> (low: Int64, high: Int64)
     {
-        var low: Int64 = -1
-        var high: Int64 = -1
-        let err = rd_kafka_query_watermark_offsets(
-            handle, partition.topic, partition.partition, &low, &high, RdKafka.milliseconds(timeout))
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        let deadline = ContinuousClock.now + timeout
+        let low = try listOffset(partition, Int64(RD_KAFKA_OFFSET_BEGINNING), timeout: timeout)
+        let high = try listOffset(partition, Int64(RD_KAFKA_OFFSET_END), timeout: deadline - ContinuousClock.now)
+        return (low, high)
+    }
+
+    /// The offset ListOffsets answers for `position` (`RD_KAFKA_OFFSET_BEGINNING`: the first kept,
+    /// `RD_KAFKA_OFFSET_END`: the next to be written), through `rd_kafka_offsets_for_times`, whose timestamps -2 and -1
+    /// mean exactly those.
+    private func listOffset(_ partition: TopicPartition, _ position: Int64, timeout: Duration) throws(KafkaError)
+        -> Int64
+    {
+        let list = RdKafka.makeList(offsets: [partition: position])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        var err = rd_kafka_offsets_for_times(handle, list, RdKafka.milliseconds(timeout))
+        let element = list.pointee.elems[0]
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR { err = element.err }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 else {
+            let reason = err == RD_KAFKA_RESP_ERR_NO_ERROR ? "the leader named no offset" : RdKafka.text(err)
             throw KafkaError(
-                code: RdKafka.code(err),
-                message: "cannot read the offsets of \(partition) from \(bootstrapServers): \(RdKafka.text(err))",
+                code: err == RD_KAFKA_RESP_ERR_NO_ERROR ? .partition : RdKafka.code(err),
+                message: "cannot read the offsets of \(partition) from \(bootstrapServers): \(reason)",
                 topicPartition: partition)
         }
-        return (low, high)
+        return element.offset
     }
 
     /// Replaces what is read with these partitions, each from its offset.
@@ -86,7 +107,8 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR__FATAL {
                 throw KafkaError(
-                    code: .fatal, message: "the partition reader failed: \(String(cString: rd_kafka_message_errstr(message)))")
+                    code: .fatal,
+                    message: "the partition reader failed: \(String(cString: rd_kafka_message_errstr(message)))")
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
             try body(KafkaMessageView(message, topic: topicNames.name(of: message.pointee.rkt)))
@@ -127,7 +149,8 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(
                     code: .timeout,
-                    message: "reading \(partition) up to offset \(through) took longer than \(timeout.formattedSeconds)",
+                    message: "reading \(partition) up to offset \(through) took longer than "
+                        + timeout.formattedSeconds,
                     topicPartition: partition)
             }
             try poll(max: 10_000, timeout: .milliseconds(100)) { view in

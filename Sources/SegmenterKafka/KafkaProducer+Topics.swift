@@ -137,7 +137,8 @@ extension KafkaProducer {
         let err = rd_kafka_metadata(handle, 0, topicHandle, &metadata, RdKafka.milliseconds(timeout))
         defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            throw KafkaError(code: RdKafka.code(err), message: "cannot read the metadata of \(topic): \(RdKafka.text(err))")
+            throw KafkaError(
+                code: RdKafka.code(err), message: "cannot read the metadata of \(topic): \(RdKafka.text(err))")
         }
         for index in 0..<Int(metadata.pointee.topic_cnt) {
             let entry = metadata.pointee.topics[index]
@@ -148,6 +149,22 @@ extension KafkaProducer {
         return nil
     }
 
+    /// Why CreateTopics cannot be sent, or nil. It goes to the controller, and librdkafka waits for the whole
+    /// request timeout for one that the cluster does not name: the embedded broker (librdkafka 2.0's mock cluster)
+    /// reports controller id 0, which none of its brokers (1…n) has, so each start waited 3 s for nothing.
+    private func controllerProblem(timeout: Duration) -> String? {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 0, nil, &metadata, RdKafka.milliseconds(timeout))
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        // Unanswered metadata: let CreateTopics report what is wrong.
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { return nil }
+        // With a 0 timeout this is what the metadata response just said.
+        let controller = rd_kafka_controllerid(handle, 0)
+        let brokers = UnsafeBufferPointer(start: metadata.pointee.brokers, count: Int(metadata.pointee.broker_cnt))
+        if brokers.contains(where: { $0.id == controller }) { return nil }
+        return "the cluster names no controller (id \(controller)) to create topics with"
+    }
+
     private enum Creation {
         case created, alreadyExists
         case refused(String)
@@ -155,6 +172,7 @@ extension KafkaProducer {
 
     private func createTopics(_ specs: [TopicSpec], timeout: Duration) -> [Creation] {
         guard !specs.isEmpty else { return [] }
+        if let problem = controllerProblem(timeout: timeout) { return specs.map { _ in .refused(problem) } }
         var text = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }

@@ -12,15 +12,14 @@ import CRdKafka
 /// the thread that calls `produce`, `pollDeliveries` or `flush`. That is why the class is
 /// `@unchecked Sendable`: it may be handed to another thread, not shared between threads.
 public final class KafkaProducer: @unchecked Sendable {
-    /// Set once in `init`; implicitly unwrapped only because the callbacks need `self` before it exists.
-    var handle: OpaquePointer!
-    private let bootstrapServers: String
+    /// Set once at the end of `init`; implicitly unwrapped only because its callbacks need `self` first.
+    private var client: RdKafkaClient!
+    var handle: OpaquePointer { client.handle }
     private var topics: [String: OpaquePointer] = [:]
     private var topicNames = TopicNames()
     private var reports: [DeliveryReport] = []
     private var fatalError: KafkaError?
     private let errorHandler: ((KafkaError) -> Void)?
-    private let logHandler: KafkaLogHandler?
 
     /// Creates the producer; nothing is contacted until the first message (use `waitForBrokers`).
     /// - Parameters:
@@ -31,42 +30,28 @@ public final class KafkaProducer: @unchecked Sendable {
         configuration: KafkaConfiguration, errorHandler: ((KafkaError) -> Void)? = nil,
         logHandler: KafkaLogHandler? = nil
     ) throws(KafkaError) {
-        bootstrapServers = configuration.bootstrapServers
         self.errorHandler = errorHandler
-        self.logHandler = logHandler
         let conf = try configuration.makeConf(
             defaults: ["enable.idempotence": "true", "linger.ms": "5"], required: [:]
         )
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
-        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
-            guard let message, let opaque else { return }
-            Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue().delivered(message)
-        }
-        rd_kafka_conf_set_error_cb(conf) { _, err, reason, opaque in
-            guard let opaque else { return }
-            let producer = Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue()
-            producer.clientError(rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
-        }
-        if logHandler != nil {
-            rd_kafka_conf_set_log_cb(conf) { handle, level, facility, text in
-                guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
-                Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue().logHandler?(
-                    RdKafka.logLine(level, facility, text))
-            }
-        }
-        handle = try RdKafka.makeHandle(RD_KAFKA_PRODUCER, conf: conf)
+        // Both run on the thread inside `produce`, `pollDeliveries` or `flush`, which owns this instance: see the
+        // class's threading contract. Weak, because the client is released after this instance's deinit has begun.
+        client = try RdKafkaClient(
+            RD_KAFKA_PRODUCER, conf: conf, bootstrapServers: configuration.bootstrapServers,
+            callbacks: .init(
+                log: logHandler,
+                error: { [weak self] err, reason in self?.clientError(err, reason) },
+                delivery: { [weak self] message in self?.delivered(message) }))
     }
 
     deinit {
-        // `handle` is nil when `init` threw before creating it.
-        guard let handle else { return }
+        // Topic handles go before the client destroys the handle they belong to.
         for topic in topics.values { rd_kafka_topic_destroy(topic) }
-        rd_kafka_destroy(handle)
     }
 
     /// Fails with a `.unreachable` error unless a broker answers a metadata request within `timeout`.
     public func waitForBrokers(timeout: Duration) throws(KafkaError) {
-        try RdKafka.waitForBrokers(handle, bootstrapServers: bootstrapServers, timeout: timeout)
+        try client.waitForBrokers(timeout: timeout)
     }
 
     /// Queues one message; key, value and headers are copied, so the buffers need only live for the
@@ -144,7 +129,7 @@ public final class KafkaProducer: @unchecked Sendable {
             throw KafkaError(
                 code: .timeout,
                 message: "\(pendingCount) messages still undelivered after \(timeout.formattedSeconds): "
-                    + "check that the brokers at \(bootstrapServers) are up"
+                    + "check that the brokers at \(client.bootstrapServers) are up"
             )
         }
     }
@@ -196,9 +181,7 @@ public final class KafkaProducer: @unchecked Sendable {
             errorHandler?(KafkaError(code: RdKafka.code(err), message: reason))
             return
         }
-        var text = [CChar](repeating: 0, count: 512)
-        let cause = rd_kafka_fatal_error(handle, &text, text.count)
-        let detail = cause == RD_KAFKA_RESP_ERR_NO_ERROR ? reason : RdKafka.string(text)
-        fatalError = KafkaError(code: .fatal, message: "the producer failed and must be recreated: \(detail)")
+        fatalError = KafkaError(
+            code: .fatal, message: "the producer failed and must be recreated: \(client.fatalReason(reason))")
     }
 }

@@ -1,28 +1,8 @@
 import CRdKafka
 
-/// Small conversions shared by the types that own a librdkafka handle. Internal: C stays here and in
-/// the owning types.
+/// Small conversions shared by the types that use a librdkafka handle (``RdKafkaClient`` owns it). Internal: C
+/// stays here, in the client and in the wrappers.
 enum RdKafka {
-    /// Creates a client from a finished configuration; librdkafka takes `conf` on success, we free it
-    /// on failure.
-    static func logLine(_ level: Int32, _ facility: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?)
-        -> KafkaLogLine
-    {
-        KafkaLogLine(
-            level: level, facility: facility.map { String(cString: $0) } ?? "",
-            message: text.map { String(cString: $0) } ?? "")
-    }
-
-    static func makeHandle(_ type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> OpaquePointer {
-        var errorText = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
-            rd_kafka_conf_destroy(conf)
-            let reason = RdKafka.string(errorText)
-            throw KafkaError(code: .configuration, message: "cannot create the Kafka client: \(reason)")
-        }
-        return handle
-    }
-
     /// librdkafka timeouts are `int` milliseconds; clamps to that range, rounding up so that a short
     /// positive timeout never becomes a non-blocking 0.
     static func milliseconds(_ duration: Duration) -> Int32 {
@@ -32,21 +12,6 @@ enum RdKafka {
         if millis.overflow || millis.partialValue > Int64(Int32.max) { return Int32.max }
         let rest = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int32(min(millis.partialValue + rest, Int64(Int32.max)))
-    }
-
-    /// Bounded metadata request: the one honest answer to "can I reach a broker?".
-    static func waitForBrokers(_ handle: OpaquePointer, bootstrapServers: String, timeout: Duration) throws(KafkaError)
-    {
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(handle, 0, nil, &metadata, milliseconds(timeout))
-        if let metadata { rd_kafka_metadata_destroy(metadata) }
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(
-                code: .unreachable,
-                message: "cannot reach broker \(bootstrapServers) within \(timeout.formattedSeconds): "
-                    + "check kafka.bootstrap_servers (\(text(err)))"
-            )
-        }
     }
 
     /// A NUL-terminated error buffer filled in by librdkafka, as text.

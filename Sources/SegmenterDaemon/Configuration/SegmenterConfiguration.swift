@@ -48,6 +48,11 @@ public struct SegmenterConfiguration: Sendable {
         public var maxMessageBytes = 65_536
         /// Any librdkafka property, passed through unchanged (TLS, SASL, tuning). Default: none.
         public var properties: [String: String] = [:]
+        /// Static group membership (`group.instance.id`, KIP-345): a restarted instance takes its partitions back
+        /// at once, where a new member would wait for the old one's session to time out. `kafka.group_instance_id`:
+        /// `auto` derives the id from the data directory (``staticMemberID(dataDirectoryInstance:)``), any other
+        /// text is the id itself, `off` joins as a dynamic member. Default: `auto`.
+        public var groupInstanceID: GroupInstanceID = .auto
     }
 
     /// The `store` section.
@@ -170,6 +175,7 @@ public struct SegmenterConfiguration: Sendable {
         let kafka = root.section("kafka")
         kafka.rejectUnknownKeys([
             "bootstrap_servers", "group_id", "client_id", "topics", "max_message_bytes", "properties",
+            "group_instance_id",
         ])
         c.kafka.bootstrapServers = kafka.string("bootstrap_servers", default: c.kafka.bootstrapServers)
         if c.kafka.bootstrapServers.trimmingSpaces.isEmpty {
@@ -180,6 +186,7 @@ public struct SegmenterConfiguration: Sendable {
         c.kafka.maxMessageBytes = kafka.int(
             "max_message_bytes", default: c.kafka.maxMessageBytes, in: 256...100_000_000)
         c.kafka.properties = kafka.stringMap("properties")
+        c.kafka.groupInstanceID = Self.groupInstanceID(kafka, default: c.kafka.groupInstanceID)
         let topics = kafka.section("topics")
         topics.rejectUnknownKeys(["events", "changes", "dead_letters", "audiences", "changelog", "model"])
         c.kafka.eventTopics = topics.stringList("events") ?? c.kafka.eventTopics
@@ -265,6 +272,22 @@ public struct SegmenterConfiguration: Sendable {
                 """)
         }
         return c
+    }
+
+    /// `kafka.group_instance_id`: `auto`, `off` or an id; `default` when the key is absent.
+    static func groupInstanceID(
+        _ kafka: ConfigReader, default fallback: Kafka.GroupInstanceID
+    ) -> Kafka.GroupInstanceID {
+        guard kafka.has("group_instance_id") else { return fallback }
+        switch kafka.string("group_instance_id", default: "").trimmingSpaces {
+        case "auto": return .auto
+        case "off": return .off
+        case "":
+            kafka.report("kafka.group_instance_id: is empty; write auto (derived from the data directory), off "
+                + "(a dynamic member) or an id unique to this instance")
+            return fallback
+        case let id: return .fixed(id)
+        }
     }
 
     /// A topic setting that names a topic or says `off`: (enabled, name), `default` when the key is absent.

@@ -169,7 +169,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             errorHandler: { errors.report($0, client: "producer") }, logHandler: errors.logHandler(client: "producer"))
         var changelog: ChangelogSync?
         var instanceID = try store.metadata(ChangelogSync.instanceKey) ?? ""
-        if instanceID.isEmpty, kafka.changelog != nil || kafka.model != nil {
+        if instanceID.isEmpty {
             instanceID = UUID().uuidString.lowercased()
             try store.setMetadata(ChangelogSync.instanceKey, instanceID)
         }
@@ -196,7 +196,7 @@ public final class Pipeline: KafkaRebalanceListener, @unchecked Sendable {
             sink: KafkaOutboxSink(producer), errors: errors, changelog: changelog, groupModel: groupModel,
             ensureTopics: ensureTopics
         ) { listener in
-            var properties = kafka.properties
+            var properties = kafka.consumerProperties(dataDirectoryInstance: instanceID)
             properties["enable.partition.eof"] = properties["enable.partition.eof"] ?? "false"
             // A fetch returns after at most 20 ms even with little data: segment changes are for campaigns that
             // react in real time (librdkafka's default 500 ms dominated event -> change latency on a quiet
