@@ -143,7 +143,8 @@ def line(number, event):
         props += f',"category":"{extra}"'
     elif extra is not None:
         category, value, quantity = extra
-        props += f',"category":"{category}","value":{value},"quantity":{quantity},"product_id":"p-{category}-{quantity}"'
+        props += (f',"category":"{category}","value":{value},"quantity":{quantity},'
+                  f'"product_id":"p-{category}-{quantity}"')
     return (f'{{"event_id":"q-{number:09d}","customer_id":"{cid}","type":"{kind}","timestamp":"{stamp}",'
             f'"session_id":"{sid}","properties":{{{props}}}}}\n')
 
