@@ -34,6 +34,19 @@ REFERENCE = [
 ]
 
 
+def why_missing(key, binary):
+    """Why a measure has no value on some data sets: the binary, or the data set itself."""
+    if key == "nmi":
+        return "real data sets have no true personas"
+    if key == "audience_agreement" and not binary.audiences_out:
+        return "the binary has no `replay --audience-changes-out`"
+    if key.startswith("cdnow_"):
+        return "CDNOW only" + ("" if binary.customers_out else "; the binary has no --customers-out")
+    if key == "came_back_p_alive_auc":
+        return "the binary has no --customers-out" if not binary.customers_out else "no p_alive in --customers-out"
+    return "too few customers to measure"
+
+
 def cell(key, fmt, value, result):
     if key == "nmi":
         return f"{value:.3f} / {result['nmi_batch']:.3f}"
@@ -88,12 +101,10 @@ def write(out_dir, binary, results, quick, seconds):
     met = sum(1 for r in rows if r["verdict"].startswith("PASS"))
     measured = sum(1 for r in rows if r["verdict"] != "n/a")
     lines += ["", f"**Summary: {met} of {measured} measured targets hold on every data set; "
-                  f"{len(rows) - measured} could not be measured with this binary.** A target that holds on some "
+                  f"{len(rows) - measured} could not be measured here (see below).** A target that holds on some "
                   "data sets and not others is not met."]
-    missing = [r["measure"] for r in rows if r["verdict"] == "n/a"]
-    if missing:
-        why = "" if binary.customers_out else " (binary has no --customers-out)"
-        lines.append(f"Not measured{why}: " + "; ".join(missing) + ".")
+    lines += ["", "n/a, and why:"] if any("n/a" in r["cells"] for r in rows) else []
+    lines += [f"- {r['measure']}: {why_missing(r['key'], binary)}" for r in rows if "n/a" in r["cells"]]
     with open(os.path.join(out_dir, "quality.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out_dir, "quality.json"), "w") as f:
