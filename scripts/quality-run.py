@@ -64,37 +64,55 @@ class Binary:
         return qm.read_customers_out(out["customers"]) if "customers" in out else None
 
 
-def truncate(src, dst, cutoff):
-    """Copies the events before cutoff (event time); the file is in time order."""
+def head(src, dst, count):
+    """Copies the first count lines: the events before the holdout cutoff, as the file is in time order."""
     with open(src) as f, open(dst, "w") as o:
-        for row in f:
-            if qm.parse_time(json.loads(row)["timestamp"]) < cutoff:
-                o.write(row)
+        for _, row in zip(range(count), f):
+            o.write(row)
 
 
 def clickstream_like(binary, name, events_path, truth):
     """A full replay for the table's measures, and a replay of all but the last 14 days for the came-back AUCs."""
-    events, end = qm.read_events(events_path)
+    events, end, lines_before = qm.read_events(events_path)
     out = binary.replay(name, events_path)
     result = qm.measure_replay(events, end, out, truth, binary.records(out))
     result["events"] = sum(sum(c["types"].values()) for c in events.values())
     result["replay_seconds"] = out["seconds"]
-    cutoff = end - 14 * qm.DAY
-    before_path = os.path.join(binary.work, name + ".before.ndjson")
-    truncate(events_path, before_path, cutoff)
-    before, _ = qm.read_events(before_path)
     records = None
     if binary.customers_out:
+        before_path = os.path.join(binary.work, name + ".before.ndjson")
+        head(events_path, before_path, lines_before)
         records = binary.records(binary.replay(name + "-before", before_path))
-    result.update(qm.came_back(events, before, cutoff, records))
+    result.update(qm.came_back(events, end - 14 * qm.DAY, records))
     return result
 
 
-def shop(binary, name, scale):
-    events_path = os.path.join(binary.work, name + ".ndjson")
-    truth_path = os.path.join(binary.work, name + ".truth.csv")
-    subprocess.run([sys.executable, os.path.join(HERE, "quality-shops.py"), "--shape", name, "--scale", str(scale),
-                    "--out", events_path, "--truth", truth_path], check=True, stdout=subprocess.DEVNULL)
+class ShopMaker:
+    """Generates the next shop while the current one is replayed and measured: generation is single-threaded."""
+
+    def __init__(self, work, scale):
+        self.work, self.scale, self.running = work, scale, {}
+
+    def start(self, name):
+        if name in self.running:
+            return
+        paths = (os.path.join(self.work, name + ".ndjson"), os.path.join(self.work, name + ".truth.csv"))
+        proc = subprocess.Popen([sys.executable, os.path.join(HERE, "quality-shops.py"), "--shape", name,
+                                 "--scale", str(self.scale), "--out", paths[0], "--truth", paths[1]],
+                                stdout=subprocess.DEVNULL)
+        self.running[name] = (proc, paths)
+
+    def wait(self, name):
+        self.start(name)
+        proc, paths = self.running.pop(name)
+        if proc.wait() != 0:
+            sys.exit(f"quality: generating shop {name} failed (exit {proc.returncode}); "
+                     f"run scripts/quality-shops.py --shape {name} to see why")
+        return paths
+
+
+def shop(binary, maker, name):
+    events_path, truth_path = maker.wait(name)
     with open(truth_path) as f:
         next(f)
         truth = dict(line.strip().split(",") for line in f)
@@ -105,7 +123,7 @@ def cdnow(binary, cache):
     master = quality_real.fetch_wheel("lifetimes", "lifetimes/datasets/CDNOW_master.txt", cache, sys.executable)
     calibration = os.path.join(binary.work, "cdnow.ndjson")
     truth = quality_real.cdnow(master, calibration)
-    events, end = qm.read_events(calibration)
+    events, end, _ = qm.read_events(calibration)
     out = binary.replay("cdnow", calibration, horizon=273)
     result = qm.measure_replay(events, end, out, None, binary.records(out))
     result["events"] = sum(sum(c["types"].values()) for c in events.values())
@@ -155,14 +173,18 @@ def main():
     if a.only:
         names = [n for n in names if n in a.only.split(",")]
     results, started = {}, time.time()
+    shapes = [n for n in names if n in qm_shapes()]
+    maker = ShopMaker(a.work, 0.1 if a.quick else 1.0)
     for name in names:
+        if name in shapes and shapes.index(name) + 1 < len(shapes):
+            maker.start(shapes[shapes.index(name) + 1])
         t = time.time()
         if name == "cdnow":
             results[name] = cdnow(binary, a.cache)
         elif name == "ecom":
             results[name] = ecom(binary, a.cache)
         else:
-            results[name] = shop(binary, name, 0.1 if a.quick else 1.0)
+            results[name] = shop(binary, maker, name)
         results[name]["seconds"] = time.time() - t
         print(f"{name}: {results[name]['customers']} customers, {results[name]['events']} events, "
               f"{results[name]['seconds']:.0f} s", flush=True)

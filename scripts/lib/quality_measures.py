@@ -14,23 +14,33 @@ def parse_time(stamp):
     return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def read_events(path):
-    """Per customer: first and last event time, sessions, counts per type, orders and revenue; and the stream end."""
-    customers, end = {}, 0.0
+def read_events(path, holdout_days=14):
+    """Per customer: first and last event time, the last before end − holdout_days, sessions, counts per type and
+    revenue; the stream's end; and how many lines (the file is in time order) come before that cutoff."""
+    customers, times = {}, []
     with open(path) as f:
         for row in f:
             e = json.loads(row)
             t = parse_time(e["timestamp"])
-            c = customers.setdefault(e["customer_id"], {"first": t, "last": t, "sessions": set(), "types": {},
-                                                        "revenue": 0.0})
+            times.append(t)
+            c = customers.get(e["customer_id"])
+            if c is None:
+                c = customers[e["customer_id"]] = {"first": t, "last": t, "sessions": set(), "types": {},
+                                                   "revenue": 0.0, "times": []}
             c["last"] = max(c["last"], t)
             c["first"] = min(c["first"], t)
+            c["times"].append(t)
             c["sessions"].add(e.get("session_id"))
             c["types"][e["type"]] = c["types"].get(e["type"], 0) + 1
             if e["type"] == "purchase":
                 c["revenue"] += float((e.get("properties") or {}).get("value") or 0)
-            end = max(end, t)
-    return customers, end
+    end = max(times) if times else 0.0
+    cutoff = end - holdout_days * DAY
+    for c in customers.values():
+        before = [t for t in c.pop("times") if t < cutoff]
+        c["last_before"] = max(before) if before else None
+    lines_before = next((i for i, t in enumerate(times) if t >= cutoff), len(times))
+    return customers, end, lines_before
 
 
 def simple_features(customers, end):
@@ -149,13 +159,15 @@ def audience_agreement(events, end, path):
     return agree / len(events)
 
 
-def came_back(events_full, events_before, cutoff, records=None):
+def came_back(events, cutoff, records=None):
     """Replaying all but the last 14 days: AUC of p_alive (if there are predictions) and of recency, for "has an
     event in the last 14 days", over the customers seen before the cutoff."""
     labels, recency, p_alive = [], [], []
-    for cid, c in events_before.items():
-        labels.append(1 if events_full[cid]["last"] >= cutoff else 0)
-        recency.append(-(cutoff - c["last"]))
+    for cid, c in events.items():
+        if c["last_before"] is None:
+            continue
+        labels.append(1 if c["last"] >= cutoff else 0)
+        recency.append(-(cutoff - c["last_before"]))
         p_alive.append(((records or {}).get(cid, {}).get("predictions") or {}).get("p_alive"))
     res = {"came_back_recency_auc": m.auc(recency, labels)}
     if records is not None and all(p is not None for p in p_alive):
