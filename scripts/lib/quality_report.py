@@ -34,15 +34,17 @@ REFERENCE = [
 ]
 
 
-def why_missing(key, binary):
-    """Why a measure has no value on some data sets: the binary, or the data set itself."""
+def why_missing(key, name, binary):
+    """Why a measure has no value on a data set: the data set itself, or what the binary lacks."""
     if key == "nmi":
-        return "real data sets have no true personas"
-    if key == "audience_agreement" and not binary.audiences_out:
+        return "real data has no true personas"
+    if key == "audience_agreement":
         return "the binary has no `replay --audience-changes-out`"
     if key.startswith("cdnow_"):
-        return "CDNOW only" + ("" if binary.customers_out else "; the binary has no --customers-out")
+        return "CDNOW only" if binary.customers_out or name != "cdnow" else "the binary has no --customers-out"
     if key == "came_back_p_alive_auc":
+        if name == "cdnow":
+            return "CDNOW is judged on its 39-week holdout instead"
         return "the binary has no --customers-out" if not binary.customers_out else "no p_alive in --customers-out"
     return "too few customers to measure"
 
@@ -55,14 +57,15 @@ def cell(key, fmt, value, result):
     return fmt.format(value)
 
 
-def verdicts(results):
+def verdicts(results, binary):
     rows = []
     for key, label, target, test, fmt in TARGETS:
         cells, passed, failed = [], [], []
         for name, r in results.items():
             v = r.get(key)
             if v is None:
-                cells.append("n/a")
+                why = why_missing(key, name, binary)
+                cells.append("—" if why == "CDNOW only" else f"n/a ({why})")
                 continue
             ok = test(v, r)
             (passed if ok else failed).append(name)
@@ -79,7 +82,7 @@ def verdicts(results):
 
 
 def write(out_dir, binary, results, quick, seconds):
-    rows = verdicts(results)
+    rows = verdicts(results, binary)
     names = list(results)
     lines = [f"# Issue 24 quality measures ({'QUICK=1, a tenth of each shop' if quick else 'full run'})", "",
              f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC with `{binary.path}`, "
@@ -101,10 +104,8 @@ def write(out_dir, binary, results, quick, seconds):
     met = sum(1 for r in rows if r["verdict"].startswith("PASS"))
     measured = sum(1 for r in rows if r["verdict"] != "n/a")
     lines += ["", f"**Summary: {met} of {measured} measured targets hold on every data set; "
-                  f"{len(rows) - measured} could not be measured here (see below).** A target that holds on some "
+                  f"{len(rows) - measured} could not be measured here (the cells say why).** A target that holds on some "
                   "data sets and not others is not met."]
-    lines += ["", "n/a, and why:"] if any("n/a" in r["cells"] for r in rows) else []
-    lines += [f"- {r['measure']}: {why_missing(r['key'], binary)}" for r in rows if "n/a" in r["cells"]]
     with open(os.path.join(out_dir, "quality.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out_dir, "quality.json"), "w") as f:
