@@ -104,8 +104,8 @@ def write(out_dir, binary, results, quick, seconds):
     met = sum(1 for r in rows if r["verdict"].startswith("PASS"))
     measured = sum(1 for r in rows if r["verdict"] != "n/a")
     lines += ["", f"**Summary: {met} of {measured} measured targets hold on every data set; "
-                  f"{len(rows) - measured} could not be measured here (the cells say why).** A target that holds on some "
-                  "data sets and not others is not met."]
+                  f"{len(rows) - measured} could not be measured here (the cells say why).** "
+                  "A target that holds on some data sets and not others is not met."]
     with open(os.path.join(out_dir, "quality.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out_dir, "quality.json"), "w") as f:
