@@ -37,7 +37,7 @@ PERSONAS = {
 # (chance a session borrows another persona's habits), weekly cycle strength, mean active life in days, comeback
 # chance, timeline days.
 SHAPES = {
-    "sparse-fashion":   dict(k=5, customers=30000, alpha=1.3, median=6, one_visit=0.48, overlap=0.30, weekly=0.2,
+    "sparse-fashion":   dict(k=5, customers=30000, alpha=1.3, median=6, one_visit=0.40, overlap=0.30, weekly=0.2,
                              life=30, comeback=0.10, days=150),
     "dense-grocery":    dict(k=4, customers=20000, alpha=1.1, median=35, one_visit=0.05, overlap=0.15, weekly=0.8,
                              life=120, comeback=0.05, days=120),
@@ -49,7 +49,7 @@ SHAPES = {
                                weekly=0.1, life=20, comeback=0.30, days=180),
     "many-personas":    dict(k=8, customers=20000, alpha=1.2, median=14, one_visit=0.20, overlap=0.40, weekly=0.4,
                              life=80, comeback=0.10, days=170),
-    "long-tail-books":  dict(k=6, customers=40000, alpha=0.9, median=4, one_visit=0.50, overlap=0.30, weekly=0.2,
+    "long-tail-books":  dict(k=6, customers=40000, alpha=0.9, median=4, one_visit=0.30, overlap=0.30, weekly=0.2,
                              life=50, comeback=0.25, days=180),
     "loyal-core":       dict(k=4, customers=20000, alpha=1.0, median=25, one_visit=0.10, overlap=0.20, weekly=0.6,
                              life=150, comeback=0.05, days=130),
