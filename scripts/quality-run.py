@@ -12,6 +12,7 @@ import quality_real  # noqa: E402
 import quality_report  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPLAY_TIMEOUT = 600  # one replay longer than the whole run's budget means a debug build or a hang
 AUDIENCE = ('audiences:\n  - id: idle21\n    name: Idle over 21 days\n'
             '    when: "days_since_last_event > 21"\n')
 
@@ -46,7 +47,12 @@ class Binary:
             with open(base + ".yaml", "w") as f:
                 f.write(attempt)
             started = time.time()
-            run = subprocess.run(args + ["--config", base + ".yaml"], capture_output=True, text=True)
+            try:
+                run = subprocess.run(args + ["--config", base + ".yaml"], capture_output=True, text=True,
+                                     timeout=REPLAY_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                sys.exit(f"quality: `segmenter replay` of {events} took over {REPLAY_TIMEOUT} s and was stopped; "
+                         "the run is meant to finish in 10 minutes: measure a release build (QUICK=1 for less)")
             if run.returncode == 0:
                 out["seconds"] = time.time() - started
                 return out
