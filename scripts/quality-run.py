@@ -3,7 +3,7 @@
 
   quality-run.py --binary PATH --work DIR --out bench-results [--quick] [--only NAME,...]
 """
-import argparse, datetime, json, os, subprocess, sys, time
+import argparse, datetime, os, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import quality_measures as qm  # noqa: E402
@@ -175,11 +175,12 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     os.makedirs(a.out, exist_ok=True)
     binary = Binary(os.path.abspath(a.binary), a.work)
-    names = list(qm_shapes()) + ["cdnow", "ecom"]
+    all_shapes = list(shop_shapes())
+    names = all_shapes + ["cdnow", "ecom"]
     if a.only:
         names = [n for n in names if n in a.only.split(",")]
     results, started = {}, time.time()
-    shapes = [n for n in names if n in qm_shapes()]
+    shapes = [n for n in names if n in all_shapes]
     maker = ShopMaker(a.work, 0.1 if a.quick else 1.0)
     for name in names:
         if name in shapes and shapes.index(name) + 1 < len(shapes):
@@ -197,8 +198,8 @@ def main():
     quality_report.write(a.out, binary, results, quick=a.quick, seconds=time.time() - started)
 
 
-def qm_shapes():
-    sys.path.insert(0, HERE)
+def shop_shapes():
+    """The shape names of quality-shops.py (a script, so loaded by path rather than imported by name)."""
     import importlib.util
     spec = importlib.util.spec_from_file_location("quality_shops", os.path.join(HERE, "quality-shops.py"))
     module = importlib.util.module_from_spec(spec)
