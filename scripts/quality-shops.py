@@ -13,35 +13,37 @@ timeline (120–180 days).
 import argparse, datetime, math, random, sys, zlib
 
 # Each persona: relative weights of actions inside a session, mean actions per session, chance a session buys,
-# order value (median, spread), mean days between sessions, number of categories, mobile share, favourite channel.
+# order value (median, spread), mean days between sessions, number of categories, mobile share, favourite channel,
+# and how active it is (a factor on the shape's events per customer: personas differ in volume, not only in mix).
 PERSONAS = {
     "browser":        dict(mix=dict(page_view=6, product_view=3, search=0.5, add_to_cart=0.2), actions=6,
-                           buy=0.02, value=(30, 0.5), gap=9, cats=5, mobile=0.7, channel="social"),
+                           buy=0.02, value=(30, 0.5), gap=9, cats=5, mobile=0.7, channel="social", activity=0.6),
     "comparer":       dict(mix=dict(product_view=8, search=3, page_view=1, add_to_cart=0.5), actions=10,
-                           buy=0.10, value=(120, 0.6), gap=6, cats=2, mobile=0.3, channel="organic"),
+                           buy=0.10, value=(120, 0.6), gap=6, cats=2, mobile=0.3, channel="organic", activity=1.3),
     "cart_abandoner": dict(mix=dict(product_view=4, add_to_cart=3, remove_from_cart=1, checkout_start=0.8),
-                           actions=6, buy=0.03, value=(60, 0.5), gap=8, cats=3, mobile=0.6, channel="email"),
+                           actions=6, buy=0.03, value=(60, 0.5), gap=8, cats=3, mobile=0.6, channel="email",
+                           activity=1.0),
     "big_spender":    dict(mix=dict(product_view=3, add_to_cart=1.5, checkout_start=1, page_view=1), actions=5,
-                           buy=0.55, value=(400, 0.5), gap=14, cats=3, mobile=0.2, channel="direct"),
+                           buy=0.55, value=(400, 0.5), gap=14, cats=3, mobile=0.2, channel="direct", activity=0.8),
     "bargain_hunter": dict(mix=dict(search=3, product_view=4, add_to_cart=1.5, page_view=1), actions=7,
-                           buy=0.40, value=(18, 0.4), gap=5, cats=6, mobile=0.5, channel="affiliate"),
+                           buy=0.40, value=(18, 0.4), gap=5, cats=6, mobile=0.5, channel="affiliate", activity=1.6),
     "loyal_regular":  dict(mix=dict(product_view=2, add_to_cart=1.5, checkout_start=1, page_view=1), actions=4,
-                           buy=0.60, value=(55, 0.3), gap=7, cats=2, mobile=0.5, channel="direct"),
+                           buy=0.60, value=(55, 0.3), gap=7, cats=2, mobile=0.5, channel="direct", activity=2.2),
     "searcher":       dict(mix=dict(search=6, page_view=2, product_view=1), actions=5,
-                           buy=0.05, value=(40, 0.5), gap=10, cats=4, mobile=0.4, channel="organic"),
+                           buy=0.05, value=(40, 0.5), gap=10, cats=4, mobile=0.4, channel="organic", activity=0.5),
     "refunder":       dict(mix=dict(product_view=3, add_to_cart=2, checkout_start=1), actions=5,
-                           buy=0.45, value=(90, 0.5), gap=10, cats=3, mobile=0.4, channel="paid"),
+                           buy=0.45, value=(90, 0.5), gap=10, cats=3, mobile=0.4, channel="paid", activity=1.0),
 }
 
 # name: personas, customers (full run), events-per-customer Pareto shape and median, one-visit share, overlap
 # (chance a session borrows another persona's habits), weekly cycle strength, mean active life in days, comeback
 # chance, timeline days.
 SHAPES = {
-    "sparse-fashion":   dict(k=5, customers=30000, alpha=1.3, median=6, one_visit=0.40, overlap=0.30, weekly=0.2,
+    "sparse-fashion":   dict(k=5, customers=30000, alpha=1.3, median=6, one_visit=0.35, overlap=0.30, weekly=0.2,
                              life=30, comeback=0.10, days=150),
     "dense-grocery":    dict(k=4, customers=20000, alpha=1.1, median=35, one_visit=0.05, overlap=0.15, weekly=0.8,
                              life=120, comeback=0.05, days=120),
-    "overlap-heavy":    dict(k=6, customers=20000, alpha=1.2, median=12, one_visit=0.25, overlap=0.60, weekly=0.3,
+    "overlap-heavy":    dict(k=6, customers=20000, alpha=1.2, median=12, one_visit=0.25, overlap=0.45, weekly=0.3,
                              life=60, comeback=0.15, days=160),
     "weekend-shop":     dict(k=5, customers=25000, alpha=1.4, median=10, one_visit=0.30, overlap=0.25, weekly=0.9,
                              life=45, comeback=0.20, days=140),
@@ -49,7 +51,7 @@ SHAPES = {
                                weekly=0.1, life=20, comeback=0.30, days=180),
     "many-personas":    dict(k=8, customers=20000, alpha=1.2, median=14, one_visit=0.20, overlap=0.40, weekly=0.4,
                              life=80, comeback=0.10, days=170),
-    "long-tail-books":  dict(k=6, customers=40000, alpha=0.9, median=4, one_visit=0.30, overlap=0.30, weekly=0.2,
+    "long-tail-books":  dict(k=6, customers=40000, alpha=0.9, median=4, one_visit=0.27, overlap=0.30, weekly=0.2,
                              life=50, comeback=0.25, days=180),
     "loyal-core":       dict(k=4, customers=20000, alpha=1.0, median=25, one_visit=0.10, overlap=0.20, weekly=0.6,
                              life=150, comeback=0.05, days=130),
@@ -80,7 +82,8 @@ def weekly_shift(rng, day, strength, favourite):
 def customer_events(rng, cid, shape, persona_names):
     persona_name = persona_names[int(rng.random() ** 1.3 * len(persona_names))]  # unequal persona sizes
     persona = PERSONAS[persona_name]
-    target = int(shape["median"] * (rng.paretovariate(shape["alpha"])))  # heavy tail, Pareto from the median
+    # A heavy tail (Pareto from the shape's median), scaled by how active the persona is.
+    target = int(shape["median"] * persona["activity"] * rng.paretovariate(shape["alpha"]))
     target = max(3, min(100, target))
     one_visit = rng.random() < shape["one_visit"]
     if one_visit:
