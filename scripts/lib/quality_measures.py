@@ -107,6 +107,9 @@ def measure_replay(events, end, out, truth=None, records=None):
     records = records or {}
     res["idle_lapsed_share"] = (sum(1 for cid in idle if lapsed(assignments.get(cid, (None, ""))[1], records.get(cid)))
                                 / len(idle)) if idle else None
+    # Today's engine names its idle segment "Dormant"; shown beside the target's measure for reference.
+    res["idle_dormant_share"] = (sum(1 for cid in idle if "dormant" in assignments.get(cid, (None, ""))[1].lower())
+                                 / len(idle)) if idle else None
     res.update(inertia_ratio(assignments, read_features(out["features"]), records))
     if truth:
         res.update(nmi_pair(events, end, assignments, truth))

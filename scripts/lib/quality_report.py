@@ -26,6 +26,7 @@ TARGETS = [
 ]
 # Shown for reference, without a target.
 REFERENCE = [
+    ("idle_dormant_share", "idle ≥ 28 days in a segment named Dormant (reference)", "{:.1%}"),
     ("came_back_recency_auc", "last 14 days held out: AUC of recency for came back (reference)", "{:.3f}"),
     ("cdnow_rule_auc", "CDNOW: AUC of \"bought in the last 90 days\" for bought again (reference)", "{:.3f}"),
     ("unassigned", "customers without a segment at the end", "{}"),
