@@ -5,6 +5,7 @@
 """
 import argparse, datetime, os, subprocess, sys, time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout, also when run without scripts/quality
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import quality_measures as qm  # noqa: E402
 import quality_metrics as m  # noqa: E402
