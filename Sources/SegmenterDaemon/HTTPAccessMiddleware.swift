@@ -19,35 +19,40 @@ struct HTTPAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         if let token, request.method != .get, request.method != .head, request.uri.path != "/v1/audiences/preview",
            !Self.matches(request.headers[.authorization], token: token)
         {
-            var response = HTTPServer.json(.unauthorized, [
-                "error": "\(request.method) \(request.uri.path) changes the daemon and needs the header "
-                    + "\"Authorization: Bearer <token>\" with the daemon's http.token (SEGMENTER_HTTP_TOKEN)",
-            ])
-            response.headers[.wwwAuthenticate] = "Bearer"
-            return response
+            return SegmenterError(
+                .unauthorized,
+                "\(request.method) \(request.uri.path) changes the daemon and needs the header "
+                    + "\"Authorization: Bearer <token>\" with the daemon's http.token (SEGMENTER_HTTP_TOKEN)"
+            ).response
         }
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            return HTTPServer.json(.notFound, [
-                "error": "there is no \(request.method) \(request.uri.path); the API serves GET /metrics, /healthz, "
+            return SegmenterError(
+                .notFound,
+                "there is no \(request.method) \(request.uri.path); the API serves GET /metrics, /healthz, "
                     + "/readyz, /v1/customers/{id}, /v1/segments, /v1/model, /v1/audiences, "
                     + "POST /v1/audiences/preview, "
                     + "/v1/model/freeze, "
                     + "/v1/model/unfreeze, /v1/model/retrain, /v1/model/rollback/{version}, PUT /v1/segments/{id}, "
-                    + "DELETE /v1/customers/{id}",
-            ])
+                    + "DELETE /v1/customers/{id}"
+            ).response
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return tooLarge("is too large")
+        } catch let error as SegmenterError {
+            return error.response
         } catch let error as any HTTPResponseError {
-            return HTTPServer.json(error.status, ["error": "\(request.method) \(request.uri.path): \(error)"])
+            let code: SegmenterError.Code = error.status.code < 500 ? .invalidRequest : .unavailable
+            return HTTPServer.json(error.status, [
+                "error": "\(request.method) \(request.uri.path): \(error)", "code": code.rawValue,
+            ])
         }
     }
 
     private func tooLarge(_ what: String) -> Response {
-        HTTPServer.json(.contentTooLarge, [
-            "error": "the request body \(what); at most \(maxBodyBytes) bytes are accepted (http.max_body_bytes)",
-        ])
+        SegmenterError(
+            .tooLarge, "the request body \(what); at most \(maxBodyBytes) bytes are accepted (http.max_body_bytes)"
+        ).response
     }
 
     /// Compares in time independent of where the first difference is, so the token cannot be guessed byte by byte.

@@ -41,6 +41,7 @@ struct HTTPAccessTests {
                         #expect(response.headers[.wwwAuthenticate] == "Bearer")
                         let error = try json(response)["error"] as? String
                         #expect(error?.contains("http.token") == true)
+                        #expect(try json(response)["code"] as? String == "unauthorized")
                     }
                 }
                 try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer s3cret"],
@@ -70,6 +71,7 @@ struct HTTPAccessTests {
                 #expect(response.status == .contentTooLarge)
                 let error = try json(response)["error"] as? String
                 #expect(error?.contains("http.max_body_bytes") == true)
+                #expect(try json(response)["code"] as? String == "too_large")
             }
             try await client.execute(uri: "/v1/model/freeze", method: .post, body: ByteBuffer(string: big)) {
                 #expect($0.status == .contentTooLarge)
@@ -88,6 +90,7 @@ struct HTTPAccessTests {
                     #expect(response.headers[.contentType] == "application/json")
                     let error = try json(response)["error"] as? String
                     #expect(error?.contains("/v1/segments") == true)
+                    #expect(try json(response)["code"] as? String == "not_found")
                 }
             }
         }

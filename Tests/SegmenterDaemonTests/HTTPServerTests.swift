@@ -168,9 +168,13 @@ struct HTTPServerTests {
                 #expect(response.status == .notFound)
                 let error = try json(response)["error"] as? String
                 #expect(error?.contains("99") == true)
+                #expect(try json(response)["code"] as? String == "not_found")
             }
             try await client.execute(uri: "/v1/segments/2", method: .put, body: ByteBuffer(string: "nope")) {
-                #expect($0.status == .badRequest)
+                response in
+                #expect(response.status == .badRequest)
+                let code = try json(response)["code"] as? String
+                #expect(code == "invalid_request")
             }
         }
         #expect(received.all == [.freeze, .rollback(version: 3), .rename(segment: 2, name: "VIP"),

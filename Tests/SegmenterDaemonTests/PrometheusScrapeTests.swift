@@ -101,6 +101,6 @@ func freeLoopbackPort() throws -> Int {
             bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
         }
     }
-    guard bound else { throw CommandError("cannot find a free port on 127.0.0.1") }
+    guard bound else { throw SegmenterError(.unavailable, "cannot find a free port on 127.0.0.1") }
     return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -15,12 +15,7 @@ public enum Export {
     ) throws -> Int {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(DataDirectory.databaseFileName).path
         let reader = try StoreReader(path: path)
-        if let stored = try reader.metadata("feature_fingerprint"), stored != configuration.features.fingerprint {
-            throw CommandError("""
-                \(path) was built with other features than the configuration describes: pass the same --config \
-                the daemon runs with
-                """)
-        }
+        try DataDirectory.refuseOtherFeatures(than: configuration.features, metadata: reader.metadata, path: path)
         var segmentation = Segmentation(configuration: configuration)
         if let model = try reader.model() {
             segmentation = try Segmentation(

@@ -15,7 +15,8 @@ struct LineReader {
         } else {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else {
-                throw CommandError("cannot open input \(path): \(String(cString: strerror(errno))); check --input")
+                throw SegmenterError(
+                    .ioFailure, "cannot open input \(path): \(String(cString: strerror(errno))); check --input")
             }
             descriptor = fd
             closeWhenDone = true
@@ -36,7 +37,7 @@ struct LineReader {
             let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CommandError("reading input failed: \(String(cString: strerror(errno)))")
+                throw SegmenterError(.ioFailure, "reading input failed: \(String(cString: strerror(errno)))")
             }
             let end = filled + n
             var start = 0

@@ -54,13 +54,15 @@ public struct ModelConsole: Sendable {
         let (status, body) = try send(request)
         let answer = (try? JSONDecoder().decode([String: String].self, from: body)) ?? [:]
         if status == 401 {
-            throw CommandError("""
+            throw SegmenterError(.unauthorized, """
                 the running daemon needs its HTTP token: set SEGMENTER_HTTP_TOKEN (or http.token in the file \
                 given with --config) to the daemon's http.token
                 """)
         }
         guard status == 200, let result = answer["result"] else {
-            throw CommandError("the running daemon refused: \(answer["error"] ?? "HTTP \(status)")")
+            throw SegmenterError(
+                answer["code"].flatMap(SegmenterError.Code.init(rawValue:)) ?? .unavailable,
+                "the running daemon refused: \(answer["error"] ?? "HTTP \(status)")")
         }
         return result
     }
@@ -72,10 +74,11 @@ public struct ModelConsole: Sendable {
 
     private func send(_ request: URLRequest) throws -> (Int, Data) {
         let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<(Int, Data), Error> = .failure(CommandError("no answer"))
+        nonisolated(unsafe) var outcome: Result<(Int, Data), Error> = .failure(SegmenterError(
+            .unavailable, "the daemon gave no answer: check its log and GET /readyz"))
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let error {
-                outcome = .failure(CommandError("""
+                outcome = .failure(SegmenterError(.unavailable, """
                     another process holds \(dataDir) but \(request.url!) does not answer (\
                     \(error.localizedDescription)): pass --http with the daemon's http.listen address, or stop \
                     the daemon and run this again

@@ -30,7 +30,8 @@ public final class OutputFile {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw CommandError(
+            throw SegmenterError(
+                .ioFailure,
                 "cannot write \(path) (\(option)): \(reason); check the directory exists and is writable")
         }
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
@@ -47,7 +48,7 @@ public final class OutputFile {
         do {
             try handle.write(contentsOf: buffer)
         } catch {
-            throw CommandError("writing \(path) failed: \(error.localizedDescription)")
+            throw SegmenterError(.ioFailure, "writing \(path) failed: \(error.localizedDescription)")
         }
         buffer.removeAll(keepingCapacity: true)
     }

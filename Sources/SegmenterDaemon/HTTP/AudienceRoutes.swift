@@ -44,9 +44,9 @@ enum AudienceRoutes {
             struct Preview: Decodable { var when: String }
             let body = try await request.body.collect(upTo: maxBodyBytes)
             guard let preview = try? JSONDecoder().decode(Preview.self, from: Data(buffer: body)) else {
-                return HTTPServer.json(.badRequest, [
-                    "error": #"send a JSON body {"when": "<condition>"}, e.g. {"when": "orders_30d >= 2"}"#,
-                ])
+                return SegmenterError(
+                    .invalidRequest, #"send a JSON body {"when": "<condition>"}, e.g. {"when": "orders_30d >= 2"}"#
+                ).response
             }
             let condition: AudienceCondition
             switch Result(catching: { () throws(AudienceConditionError) in try rules.condition(preview.when) }) {
@@ -55,6 +55,7 @@ enum AudienceRoutes {
             case .failure(let error):
                 struct Problem: Encodable {
                     var error: String
+                    var code = SegmenterError.Code.invalidRequest.rawValue
                     var position: Int
                 }
                 return HTTPServer.json(.badRequest, Problem(

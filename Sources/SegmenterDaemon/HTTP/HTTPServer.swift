@@ -70,10 +70,8 @@ public enum HTTPServer {
     static func answer(_ body: () throws -> some Encodable) -> Response {
         do {
             return json(.ok, try body())
-        } catch let error as SegmenterError {
-            return json(.init(code: error.httpStatus), ["error": error.message, "code": error.code.rawValue])
         } catch {
-            return json(.serviceUnavailable, ["error": "\(error)"])
+            return SegmenterError(error).response
         }
     }
 

@@ -15,8 +15,8 @@ enum ModelRoutes {
         }
         router.post("/v1/model/rollback/:version") { _, context in
             guard let version = context.parameters.get("version").flatMap(Int64.init) else {
-                return HTTPServer.json(
-                    .badRequest, ["error": "the version must be a whole number: /v1/model/rollback/3"])
+                return SegmenterError(.invalidRequest, "the version must be a whole number: /v1/model/rollback/3")
+                    .response
             }
             return await run(.rollback(version: version), submit)
         }
@@ -27,12 +27,13 @@ enum ModelRoutes {
         }
         router.put("/v1/segments/:id") { request, context in
             guard let id = context.parameters.get("id").flatMap(Int.init) else {
-                return HTTPServer.json(.badRequest, ["error": "the segment id must be a whole number"])
+                return SegmenterError(.invalidRequest, "the segment id must be a whole number: /v1/segments/2")
+                    .response
             }
             struct Rename: Decodable { var name: String }
             let body = try await request.body.collect(upTo: maxBodyBytes)
             guard let rename = try? JSONDecoder().decode(Rename.self, from: Data(buffer: body)) else {
-                return HTTPServer.json(.badRequest, ["error": #"send a JSON body {"name": "…"}"#])
+                return SegmenterError(.invalidRequest, #"send a JSON body {"name": "…"}"#).response
             }
             return await run(.rename(segment: id, name: rename.name), submit)
         }
@@ -41,10 +42,8 @@ enum ModelRoutes {
     private static func run(_ command: ModelCommand, _ submit: Submit) async -> Response {
         do {
             return HTTPServer.json(.ok, ["result": try await submit(command)])
-        } catch let error as SegmenterError {
-            return HTTPServer.json(.init(code: error.httpStatus), ["error": error.message, "code": error.code.rawValue])
         } catch {
-            return HTTPServer.json(.serviceUnavailable, ["error": "\(error)"])
+            return SegmenterError(error).response
         }
     }
 }

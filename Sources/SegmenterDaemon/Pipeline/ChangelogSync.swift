@@ -15,7 +15,7 @@ final class ChangelogSync {
     let inputTopic: String
     /// This data directory's id, written into every marker.
     let instanceID: String
-    private let reader: KafkaPartitionReader
+    private let reader: any PartitionLog
     private let logger: Logger
     /// Numbers this instance's batches for their outbox ids (stored with each batch, so it rolls back with it).
     var serial: Int64
@@ -25,7 +25,7 @@ final class ChangelogSync {
     static let instanceKey = "instance_id"
     static let readTimeout = Duration.seconds(10)
 
-    init(topic: String, inputTopic: String, instanceID: String, serial: Int64, reader: KafkaPartitionReader,
+    init(topic: String, inputTopic: String, instanceID: String, serial: Int64, reader: any PartitionLog,
          logger: Logger) {
         self.topic = topic
         self.inputTopic = inputTopic
@@ -153,8 +153,8 @@ final class ChangelogSync {
     /// Reads what is already fetched (up to `max` records) into the restores; returns the ones now complete.
     func step(max: Int) throws -> [ChangelogRestore] {
         guard !restores.isEmpty else { return [] }
-        try reader.poll(max: max, timeout: .milliseconds(5)) { view in
-            restores[view.partition]?.add(KafkaMessage(view))
+        try reader.fetch(max: max, timeout: .milliseconds(5)) { message in
+            restores[message.partition]?.add(message)
         }
         let done = restores.values.filter(\.isComplete)
         guard !done.isEmpty else { return [] }

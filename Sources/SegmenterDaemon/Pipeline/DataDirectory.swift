@@ -72,15 +72,7 @@ public final class DataDirectory {
         -> Segmentation
     {
         let spec = configuration.segmentation.features
-        if let stored = try store.metadata("feature_fingerprint"), stored != spec.fingerprint {
-            let before = try store.metadata("feature_spec") ?? "(not recorded)"
-            let changed = describeChange(before: before, after: spec.canonicalDescription)
-            throw SegmenterError(.conflict, """
-                the data in \(path) was built with different features (\(changed)). Customer state cannot be \
-                carried over: restore the previous `features` configuration, or rebuild from the topic with a new \
-                --data-dir (or delete \(path)) and a new kafka.group_id.
-                """)
-        }
+        try refuseOtherFeatures(than: spec, metadata: store.metadata, path: path)
         try store.setMetadata("feature_fingerprint", spec.fingerprint)
         try store.setMetadata("feature_spec", spec.canonicalDescription)
         guard let model = try store.model() else {
@@ -93,6 +85,19 @@ public final class DataDirectory {
             throw SegmenterError(.conflict, "\(mismatch.description) in \(path): restore the previous model settings, "
                 + "or start with a new --data-dir")
         }
+    }
+
+    /// Refuses a store built with other features than `spec` (its customers' state would be read wrongly): the one
+    /// check the daemon, `replay` and `export` share. `metadata` reads the store's metadata.
+    static func refuseOtherFeatures(than spec: FeatureSpec, metadata: (String) throws -> String?, path: String) throws {
+        guard let stored = try metadata("feature_fingerprint"), stored != spec.fingerprint else { return }
+        let before = try metadata("feature_spec") ?? "(not recorded)"
+        let changed = describeChange(before: before, after: spec.canonicalDescription)
+        throw SegmenterError(.conflict, """
+            the data in \(path) was built with different features (\(changed)). Customer state cannot be \
+            carried over: restore the previous `features` configuration (or pass the same --config the daemon runs \
+            with), or rebuild from the topic with a new --data-dir (or delete \(path)) and a new kafka.group_id.
+            """)
     }
 
     static func describeChange(before: String, after: String) -> String {

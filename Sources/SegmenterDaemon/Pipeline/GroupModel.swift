@@ -68,7 +68,7 @@ final class GroupModelSync {
     let topic: String
     let inputTopic: String
     let instanceID: String
-    private let reader: KafkaPartitionReader
+    private let reader: any PartitionLog
     /// True from taking the lead until partition 0 is revoked.
     private(set) var isLeader = false
     /// Set when partition 0 was assigned: the next loop step takes the lead.
@@ -86,7 +86,7 @@ final class GroupModelSync {
     static let pollInterval = Duration.milliseconds(200)
     static let retryInterval = Duration.seconds(5)
 
-    init(topic: String, inputTopic: String, instanceID: String, reader: KafkaPartitionReader) {
+    init(topic: String, inputTopic: String, instanceID: String, reader: any PartitionLog) {
         self.topic = topic
         self.inputTopic = inputTopic
         self.instanceID = instanceID
@@ -128,9 +128,9 @@ final class GroupModelSync {
             }
             var newest: Record?
             var next = position
-            try reader.poll(max: 256, timeout: .zero) { view in
-                next = view.offset + 1
-                if let record = GroupModel.decode(Array(view.value)) { newest = record }
+            try reader.fetch(max: 256, timeout: .zero) { message in
+                next = message.offset + 1
+                if let record = GroupModel.decode(message.value) { newest = record }
             }
             self.position = next
             return newest

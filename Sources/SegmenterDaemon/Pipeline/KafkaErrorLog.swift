@@ -1,24 +1,39 @@
+import Foundation
 import Logging
 import SegmenterKafka
 
 /// Where librdkafka's voice goes: its error callbacks (broker down, all brokers down, a failed assign) become
 /// warnings with `kafka.*` metadata and count toward `segmenter_kafka_errors_total{code}`; its log lines go
 /// through swift-log instead of stderr.
-final class KafkaErrorLog {
+///
+/// Threading: ``report(_:client:)`` runs on whichever thread polls the reporting client — the pipeline thread for
+/// the consumer, the committer's thread or the pipeline thread for the producer (both poll its deliveries) — and
+/// log lines arrive on librdkafka's own threads. So the counts are behind a lock, and the pipeline takes them from
+/// its own thread; nothing here touches the pipeline.
+final class KafkaErrorLog: @unchecked Sendable {
     private let logger: Logger
-    /// Counts the errors; set once the pipeline exists. Error callbacks run on the pipeline's thread.
-    weak var pipeline: Pipeline?
+    private let lock = NSLock()
+    /// Errors by code since the last ``takeCounts()``; guarded by `lock`.
+    private var counts: [KafkaError.Code: Int64] = [:]
 
     init(logger: Logger) {
         self.logger = logger
     }
 
     func report(_ error: KafkaError, client: String) {
-        pipeline?.countKafkaError(error)
+        lock.withLock { counts[error.code, default: 0] += 1 }
         logger.warning("\(error.message)", metadata: [
             "kafka.client": "\(client)", "kafka.code": "\(error.code.rawValue)",
             "kafka.partition": "\(error.topicPartition.map(\.description) ?? "")",
         ])
+    }
+
+    /// The errors counted since the last call, by code.
+    func takeCounts() -> [KafkaError.Code: Int64] {
+        lock.withLock {
+            defer { counts.removeAll() }
+            return counts
+        }
     }
 
     /// A handler for librdkafka's log lines (called on its threads; a Logger is thread-safe).

@@ -89,9 +89,10 @@ extension Pipeline {
         entries.append(.message(try group.row(for: segmentation, createdAt: Self.wallClock())))
     }
 
-    /// Called after the revoke's last commit (which published the leader's last model).
-    func groupModelRevoked(_ partitions: [TopicPartition]) {
-        guard let group = groupModel, partitions.contains(group.leaderPartition) else { return }
+    /// The leader partition was revoked; called after the revoke's last commit (which published the leader's last
+    /// model).
+    func groupModelRevoked() {
+        guard let group = groupModel else { return }
         let wasLeader = group.isLeader
         group.stepDown()
         engine.segmentation.setFollowing(true)
@@ -106,8 +107,8 @@ extension Pipeline {
     /// Takes the lead at once, inside the assignment, so that no event of partition 0 is applied while following
     /// (with one instance the daemon then learns from every event, as `replay` does); if the model topic cannot be
     /// read, the loop tries again a few seconds later.
-    func groupModelAssigned(_ partitions: [TopicPartition]) {
-        guard let group = groupModel, !group.isLeader, partitions.contains(group.leaderPartition) else { return }
+    func groupModelAssigned() {
+        guard let group = groupModel, !group.isLeader else { return }
         group.takeoverDue = true
         do {
             try takeLead(group)

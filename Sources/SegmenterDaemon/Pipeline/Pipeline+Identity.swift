@@ -16,17 +16,8 @@ extension Pipeline {
         return IdentityMap(links: links)
     }
 
-    /// A record is recognised by its first bytes; one that does not decode is a dead letter like a bad event.
-    func identityContent(_ message: SourceMessage) -> StagedMessage.Content {
-        if let record = IdentityRecord.decode(message.value) { return .identity(record) }
-        let rejection = EventRejection(
-            code: .invalidJSON,
-            message: "the message starts like a segmenter identity record but is not one: records are written by "
-                + "segmenter itself; do not produce them by hand")
-        return .deadLetter(deadLetter(message, rejection), rejection.code.rawValue)
-    }
-
-    func apply(_ record: IdentityRecord, _ message: StagedMessage) throws {
+    /// Applies a record the engine sent itself through the input topic.
+    func apply(_ record: IdentityRecord, _ message: StagedInput.Message) throws {
         let native = EventDecoder(format: .native)
         try engine.apply(record, partition: message.partition, in: &customers, identities: &identities) { line in
             try? native.decode(Array(line.utf8)).get()
@@ -37,7 +28,7 @@ extension Pipeline {
 
     /// Queues the records the engine produced while applying `message`, with ids derived from its coordinates (a
     /// message applied again after a crash queues the same rows, which the outbox ignores).
-    func takeIdentityRecords(after message: StagedMessage) {
+    func takeIdentityRecords(after message: StagedInput.Message) {
         var n = 0
         engine.takeIdentityRecords { record in
             n += 1
