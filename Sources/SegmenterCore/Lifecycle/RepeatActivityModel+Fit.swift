@@ -54,8 +54,9 @@ extension RepeatActivityModel {
         var total = 0.0
         for group in data.groups {
             let common = commonLogLikelihood(repeatDays: group.x)
+            let logDropout = dropoutBase(group.x).map { log(a) - log($0) }
             for i in group.range {
-                total += data.weights[i] * logLikelihood(data.observations[i], common: common)
+                total += data.weights[i] * logLikelihood(data.observations[i], common: common, logDropout: logDropout)
             }
         }
         return total

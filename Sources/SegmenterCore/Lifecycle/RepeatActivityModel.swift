@@ -31,7 +31,7 @@ public struct RepeatActivityModel: Sendable, Hashable, Codable {
     }
 
     /// The dropout odds' denominator: b + x for MBG/NBD, b + x − 1 for BG/NBD (nil when BG/NBD has no repeat).
-    private func dropoutBase(_ x: Double) -> Double? {
+    func dropoutBase(_ x: Double) -> Double? {
         switch variant {
         case .mbgnbd: b + x
         case .bgnbd: x > 0 ? b + x - 1 : nil
@@ -78,20 +78,16 @@ public struct RepeatActivityModel: Sendable, Hashable, Codable {
         return (alpha + recency) * exp((logOdds - log(a) + log(base)) / (r + x)) - alpha
     }
 
-    /// Log-likelihood of one observation (the paper's equation 6, and Batislam et al.'s for MBG/NBD).
-    func logLikelihood(_ o: RepeatActivityObservation, common: Double) -> Double {
+    /// Log-likelihood of one observation (the paper's equation 6, and Batislam et al.'s for MBG/NBD); `common` and
+    /// `logDropout` (log a − log of the dropout base) depend on x only, so a fit computes them once per x.
+    func logLikelihood(_ o: RepeatActivityObservation, common: Double, logDropout: Double?) -> Double {
         let x = o.repeatDays
-        let logAge = -(r + x) * log(alpha + o.age)
-        switch variant {
-        case .mbgnbd:
-            let k = log(a) - log(b + x) + (r + x) * (log(alpha + o.age) - log(alpha + o.recency))
-            return common + logAge + (k > 0 ? k + log1p(exp(-k)) : log1p(exp(k)))
-        case .bgnbd:
-            guard x > 0 else { return common + logAge }
-            let other = log(a) - log(b + x - 1) - (r + x) * log(alpha + o.recency)
-            let high = max(logAge, other)
-            return common + high + log(exp(logAge - high) + exp(other - high))
-        }
+        let logOfAge = log(alpha + o.age), logOfRecency = log(alpha + o.recency)
+        let survived = common - (r + x) * logOfAge
+        guard let logDropout else { return survived }
+        let k = logDropout + (r + x) * (logOfAge - logOfRecency)
+        // log(e^survived + e^(survived + k)), without overflow for large k.
+        return survived + (k > 0 ? k + log1p(exp(-k)) : log1p(exp(k)))
     }
 
     /// The part of the log-likelihood that depends on x only (shared by every observation with that x).
