@@ -56,17 +56,17 @@ public struct RepeatActivityModel: Sendable, Hashable, Codable {
         guard horizon > 0 else { return 0 }
         let x = o.repeatDays
         let z = horizon / (alpha + o.age + horizon)
-        let decay = exp((r + x) * (log(alpha + o.age) - log(alpha + o.age + horizon)))
-        let scale: Double, hyp: Double
+        let logDecay = (r + x) * (log(alpha + o.age) - log(alpha + o.age + horizon))
+        let scale: Double, logHypDecay: Double
         switch variant {
         case .mbgnbd:
             scale = (a + b + x) / (a - 1)
-            hyp = SpecialFunctions.hypergeometric2F1(r + x, b + x + 1, a + b + x, z)
+            logHypDecay = SpecialFunctions.logHypergeometric2F1(r + x, b + x + 1, a + b + x, z, logFactor: logDecay)
         case .bgnbd:
             scale = (a + b + x - 1) / (a - 1)
-            hyp = SpecialFunctions.hypergeometric2F1(r + x, b + x, a + b + x - 1, z)
+            logHypDecay = SpecialFunctions.logHypergeometric2F1(r + x, b + x, a + b + x - 1, z, logFactor: logDecay)
         }
-        return max(0, scale * (1 - hyp * decay) * pAlive(o))
+        return max(0, -scale * expm1(logHypDecay) * pAlive(o))
     }
 
     /// The age (days since the first activity) at which `pAlive` reaches `threshold` if no activity comes: the

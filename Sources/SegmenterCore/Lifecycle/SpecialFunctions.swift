@@ -25,16 +25,22 @@ enum SpecialFunctions {
         return 0.5 * log(2 * Double.pi) + (z + 0.5) * log(t) - t + log(sum)
     }
 
-    /// Gauss's hypergeometric function ₂F₁(a, b; c; z) for 0 ≤ z < 1 by its power series. The models call it
-    /// with z = t / (α + T + t), below 1 by construction; terms are summed until they stop changing the sum.
-    static func hypergeometric2F1(_ a: Double, _ b: Double, _ c: Double, _ z: Double) -> Double {
-        var term = 1.0, sum = 1.0
-        for n in 0..<200_000 {
+    /// log(e^logFactor · ₂F₁(a, b; c; z)) for 0 ≤ z < 1 and a, b, c > 0, by Gauss's power series summed in log
+    /// space. The models need ₂F₁ times a factor like ((α + T) / (α + T + t))^(r + x): for a customer with many
+    /// active days the series alone overflows and the factor alone underflows, while their product is moderate.
+    static func logHypergeometric2F1(_ a: Double, _ b: Double, _ c: Double, _ z: Double, logFactor: Double) -> Double {
+        var logTerm = logFactor, logSum = logFactor
+        let logZ = log(z)
+        guard z > 0 else { return logSum }
+        for n in 0..<1_000_000 {
             let k = Double(n)
-            term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
-            sum += term
-            if abs(term) <= 1e-15 * abs(sum) { break }
+            let step = log((a + k) * (b + k) / ((c + k) * (k + 1))) + logZ
+            logTerm += step
+            let high = max(logSum, logTerm)
+            logSum = high + log(exp(logSum - high) + exp(logTerm - high))
+            // Once terms shrink they keep shrinking (the ratio falls toward z < 1): stop when they stop counting.
+            if step < 0, logTerm < logSum - 40 { break }
         }
-        return sum
+        return logSum
     }
 }

@@ -51,4 +51,11 @@ struct RepeatActivityModelTests {
         #expect(model.expectedActiveDays(horizon: 90, light) < model.expectedActiveDays(horizon: 90, heavy))
         #expect(model.expectedActiveDays(horizon: 0, heavy) == 0)
     }
+
+    @Test("a customer active almost every day for years gets a finite expectation below the horizon's days")
+    func heavyCustomer() {
+        let daily = RepeatActivityObservation(repeatDays: 1_500, recency: 1_599, age: 1_600)
+        let expected = model.expectedActiveDays(horizon: 365, daily)
+        #expect(expected.isFinite && expected > 200 && expected < 366, "\(expected)")
+    }
 }
