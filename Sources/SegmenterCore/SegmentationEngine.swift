@@ -161,17 +161,8 @@ public struct SegmentationEngine: Sendable {
         let capacity = segmentation.configuration.refineSample
         var level = progress.sampleLevel
         var members = try directory.sample(minimumLevel: level)
-        Self.thin(&members, level: &level, capacity: capacity)
+        CustomerSample.thin(&members, level: &level, capacity: capacity)
         segmentation.fitLifecycle(on: members)
-    }
-
-    /// Raises the sample's `level` until at most `capacity` of `members` remain (see ``CustomerSample``).
-    private static func thin(_ members: inout [CustomerRecord], level: inout Int, capacity: Int) {
-        while members.count > capacity, level < 63 {
-            level += 1
-            let minimum = level
-            members.removeAll { CustomerSample.level(of: $0.customerID) < minimum }
-        }
     }
 
     /// The work not tied to one event: round-robin re-evaluation (learned, so quiet customers shape the model),
@@ -206,7 +197,7 @@ public struct SegmentationEngine: Sendable {
         let capacity = segmentation.configuration.refineSample
         var members = try directory.sample(minimumLevel: progress.sampleLevel)
         progress.customersAtRefinement = members.count
-        Self.thin(&members, level: &progress.sampleLevel, capacity: capacity)
+        CustomerSample.thin(&members, level: &progress.sampleLevel, capacity: capacity)
         if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
         segmentation.fitLifecycle(on: members)
         let current = segmentation

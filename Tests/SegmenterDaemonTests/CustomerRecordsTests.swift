@@ -9,12 +9,13 @@ struct CustomerRecordsTests {
     @Test("replay --customers-out writes byte for byte what export --format ndjson writes for the daemon")
     func replayCustomersMatchExport() throws {
         try withTemporaryDirectory { directory in
-            let lines = SyntheticShoppers(customers: 1_000, events: 20_000, seed: 13).map { $0.jsonLine() }
+            let lines = SyntheticShoppers(customers: 3_000, events: 30_000, seed: 13).map { $0.jsonLine() }
             let path = directory.appendingPathComponent("events.ndjson").path
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
             let messages = lines.map { (key: [UInt8]?.none, value: Array($0.utf8)) }
             let data = directory.path + "/data"
             var configuration = try fakeConfiguration(dataDirectory: data, batchSize: 700)
+            // More customers than the lifecycle fit takes, so that its thinning runs on both sides too.
             configuration.segmentation.refineEvery = 2_000
 
             let replay = Replay(options: .init(input: path, segmentation: configuration.segmentation))
