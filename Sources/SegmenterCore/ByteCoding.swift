@@ -60,7 +60,9 @@ public struct CustomerStateDecodingError: Error, Sendable, CustomStringConvertib
 }
 
 extension CustomerState {
-    static let encodingVersion: UInt8 = 2
+    /// Version 3 appends the ``ActivitySummary``; version 2 states (stored before it) are still read.
+    static let encodingVersion: UInt8 = 3
+    static let encodingVersionWithoutActivity: UInt8 = 2
 
     /// Compact stored form: header, recent event ids, then only the non-zero slots behind a bitmap; times as
     /// Doubles, distinct-value hashes as UInt32, amounts as Float32 (so a decoded state equals the original to
@@ -91,6 +93,7 @@ extension CustomerState {
             case .amount: writer.write(Float(value).bitPattern)
             }
         }
+        activity.encode(into: &writer)
     }
 
     public func encoded(layout: FeatureLayout) -> [UInt8] {
@@ -105,7 +108,10 @@ extension CustomerState {
         func fail(_ why: String) -> CustomerStateDecodingError {
             CustomerStateDecodingError(description: "stored customer state is unreadable: \(why)")
         }
-        guard reader.read(UInt8.self) == Self.encodingVersion else { throw fail("unknown version") }
+        let version = reader.read(UInt8.self)
+        guard version == Self.encodingVersion || version == Self.encodingVersionWithoutActivity else {
+            throw fail("unknown version")
+        }
         guard let last = reader.read(Int64.self), let key = reader.read(UInt64.self),
               let flags = reader.read(UInt8.self), let recentCount = reader.read(UInt8.self),
               let recentNext = reader.read(UInt8.self)
@@ -144,6 +150,12 @@ extension CustomerState {
             }
             guard let value else { throw fail("truncated values") }
             slots[i] = value
+        }
+        if version == Self.encodingVersion {
+            guard let summary = ActivitySummary(reading: &reader) else { throw fail("truncated activity summary") }
+            activity = summary
+        } else {
+            activity = ActivitySummary(lastEventAt: last)
         }
     }
 }

@@ -7,7 +7,8 @@ extension CustomerState {
     /// to it, then added; counts, sums, sessions, carts and mix counters are added; "last time of" slots keep the
     /// later time; distinct-value sets are united (up to their limit); the current session is the one of the later
     /// last event; recent event ids are united, newest kept. Amounts are rounded to their stored precision, as
-    /// after ``apply(_:layout:)``.
+    /// after ``apply(_:layout:)``;
+    /// activity summaries are folded by ``ActivitySummary/merge(_:)``.
     public mutating func merge(_ other: CustomerState, layout: FeatureLayout) {
         guard other.lastEventAt != .min else { return }
         guard lastEventAt != .min else {
@@ -62,6 +63,7 @@ extension CustomerState {
             sessionHasCart = other.sessionHasCart
             sessionHasPurchase = other.sessionHasPurchase
         }
+        activity.merge(other.activity)
         lastEventAt = time
     }
 

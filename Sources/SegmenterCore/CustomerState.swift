@@ -19,6 +19,8 @@ public struct CustomerState: Sendable, Hashable {
     var sessionHasPurchase: Bool
     var recentEventIDs: [UInt64]
     var recentNext: Int
+    /// First and last activity, distinct active and purchase days and purchase values: the lifecycle models' input.
+    public internal(set) var activity: ActivitySummary
 
     public init(layout: FeatureLayout) {
         slots = [Double](repeating: 0, count: layout.slotCount)
@@ -31,6 +33,7 @@ public struct CustomerState: Sendable, Hashable {
         sessionHasPurchase = false
         recentEventIDs = []
         recentNext = 0
+        activity = ActivitySummary()
     }
 
     /// Remembers `eventID` and returns true, or returns false when it is among the recent ids (a duplicate).
@@ -55,6 +58,7 @@ public struct CustomerState: Sendable, Hashable {
     /// memory.
     public mutating func apply(_ event: Event, layout: FeatureLayout) {
         accumulate(event, layout: layout)
+        activity.record(at: event.timestamp, isPurchase: event.type == .purchase, value: event.value)
         for slot in layout.amountSlots {
             slots[slot] = Double(Float(slots[slot]))
         }

@@ -31,4 +31,13 @@ public enum CustomerSample {
         x ^= x >> 31
         return min(63, x.trailingZeroBitCount)
     }
+
+    /// Raises `level` until at most `capacity` of `members` remain, dropping those below it.
+    public static func thin(_ members: inout [CustomerRecord], level: inout Int, capacity: Int) {
+        while members.count > capacity, level < 63 {
+            level += 1
+            let minimum = level
+            members.removeAll { Self.level(of: $0.customerID) < minimum }
+        }
+    }
 }

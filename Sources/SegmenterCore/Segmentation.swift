@@ -38,14 +38,21 @@ public struct SegmentationConfiguration: Sendable, Hashable {
     /// How input messages are read (`input.format`): the native event or a preset. It lives with the engine's
     /// configuration because replay and the daemon must decode a topic alike (DESIGN §1). Default: native.
     public var inputFormat: InputFormat
+    /// Days ahead that `predictions` (expected orders and revenue) look (`predictions.horizon_days`). Default: 90.
+    public var horizonDays: Double
+    /// Thresholds of the lifecycle stages (the `lifecycle` section). Default: ``LifecyclePolicy``'s.
+    public var lifecyclePolicy: LifecyclePolicy
 
     public init(
         features: FeatureSpec = .ecommerce(), kmeans: KMeansConfiguration = .init(),
         assigner: SegmentAssigner = .init(), standardizerHalfLife: Double? = 200_000, names: [Int: String] = [:],
         versionEvery: UInt64 = 100_000, reevaluationsPerEvent: Double = 0.25, tickEvents: Int = 5_000,
         eventTime: EventTimeLimits = .init(), inputFormat: InputFormat = .native, refineEvery: Int = 10_000,
-        refineSample: Int = 20_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true
+        refineSample: Int = 20_000, refinePasses: Int = 20, firstSegmentAtSessionEnd: Bool = true,
+        horizonDays: Double = 90, lifecyclePolicy: LifecyclePolicy = .init()
     ) {
+        self.horizonDays = horizonDays
+        self.lifecyclePolicy = lifecyclePolicy
         self.firstSegmentAtSessionEnd = firstSegmentAtSessionEnd
         self.tickEvents = tickEvents
         self.refineEvery = refineEvery
@@ -82,6 +89,10 @@ public struct SegmentationConfiguration: Sendable, Hashable {
         if refineEvery < 0 { problems.append("model.refine_every: \(refineEvery) must be ≥ 0 (0 turns it off)") }
         if refineSample < 1 { problems.append("model.refine_sample: \(refineSample) must be at least 1") }
         if refinePasses < 1 { problems.append("model.refine_passes: \(refinePasses) must be at least 1") }
+        if !(horizonDays.isFinite && horizonDays > 0) {
+            problems.append("predictions.horizon_days: \(horizonDays) must be a number of days > 0 (default 90)")
+        }
+        if let problem = lifecyclePolicy.validationError() { problems.append(problem) }
         if !(reevaluationsPerEvent >= 0 && reevaluationsPerEvent <= 100) {
             problems.append("model.reevaluations_per_event: \(reevaluationsPerEvent) must be between 0 and 100")
         }
@@ -139,6 +150,8 @@ public struct Segmentation: Sendable {
     public internal(set) var lapsedSegments: Set<Int> = []
     /// Mean squared distance of the customers to their nearest center after the last refinement (nil before one).
     public internal(set) var refinedInertia: Double?
+    /// The lifecycle and prediction model, fitted at initialisation and at every refinement (nil before).
+    public internal(set) var lifecycle: LifecycleModel?
 
     var raw: [Double]
     var z: [Double]

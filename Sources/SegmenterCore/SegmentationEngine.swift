@@ -136,6 +136,7 @@ public struct SegmentationEngine: Sendable {
         if let change { changes.append(change) }
         if initialised {
             progress.appliedSinceRefinement = segmentation.configuration.refineEvery
+            try fitLifecycleAtInitialisation(in: &directory)
             try assignPending(in: &directory)
         }
         progress.reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
@@ -148,7 +149,20 @@ public struct SegmentationEngine: Sendable {
     /// what it has and everyone seen gets a segment. A stream long enough to initialise is left as the daemon
     /// would leave it after the same events: no extra tick.
     public mutating func finish<D: CustomerDirectory>(in directory: inout D) throws {
-        if segmentation.initialiseEarly() { try assignPending(in: &directory) }
+        if segmentation.initialiseEarly() {
+            try fitLifecycleAtInitialisation(in: &directory)
+            try assignPending(in: &directory)
+        }
+    }
+
+    /// The first lifecycle model, so that streams shorter than a refinement interval get predictions too: fitted
+    /// on the sample a refinement would read, without moving the refinement schedule.
+    private mutating func fitLifecycleAtInitialisation<D: CustomerDirectory>(in directory: inout D) throws {
+        let capacity = segmentation.configuration.refineSample
+        var level = progress.sampleLevel
+        var members = try directory.sample(minimumLevel: level)
+        CustomerSample.thin(&members, level: &level, capacity: capacity)
+        segmentation.fitLifecycle(on: members)
     }
 
     /// The work not tied to one event: round-robin re-evaluation (learned, so quiet customers shape the model),
@@ -183,12 +197,9 @@ public struct SegmentationEngine: Sendable {
         let capacity = segmentation.configuration.refineSample
         var members = try directory.sample(minimumLevel: progress.sampleLevel)
         progress.customersAtRefinement = members.count
-        while members.count > capacity, progress.sampleLevel < 63 {
-            progress.sampleLevel += 1
-            let level = progress.sampleLevel
-            members.removeAll { CustomerSample.level(of: $0.customerID) < level }
-        }
+        CustomerSample.thin(&members, level: &progress.sampleLevel, capacity: capacity)
         if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
+        segmentation.fitLifecycle(on: members)
         let current = segmentation
         let sample = members.filter { $0.eventCount > 0 }.map { current.rawVector(of: $0) }
         // k-means++ restarts matter while the model is young; later the centers continue from where they are, and

@@ -40,6 +40,9 @@ public struct SegmentationSnapshot: Codable, Sendable, Hashable {
     public var recentEventTimes: [Int64]?
     public var clampedAhead: UInt64?
     public var clampedBehind: UInt64?
+    /// The fitted lifecycle model (issue 24); absent in snapshots written before it, which restore without one until
+    /// the next refinement fits it.
+    public var lifecycle: LifecycleModel?
 
     /// The snapshot as stored (sorted JSON). Throws rather than ever storing an empty model.
     public func encoded() throws -> [UInt8] {
@@ -85,7 +88,7 @@ extension Segmentation {
             randomState: kmeans.rng.state, farthest: kmeans.farthest, farthestDistance: kmeans.farthestDistance,
             frozen: frozen, driftPerHour: driftPerHour, driftAnchorWatermark: driftAnchor?.watermark,
             driftAnchorCenters: driftAnchor?.centers, recentEventTimes: recentEventTimes.inArrivalOrder,
-            clampedAhead: clampedAhead, clampedBehind: clampedBehind)
+            clampedAhead: clampedAhead, clampedBehind: clampedBehind, lifecycle: lifecycle)
     }
 
     /// Restores a segmentation; fails when the snapshot was made with different features or k.
@@ -116,6 +119,7 @@ extension Segmentation {
             recentEventTimes: s.recentEventTimes ?? [], clampedAhead: s.clampedAhead ?? 0,
             clampedBehind: s.clampedBehind ?? 0)
         frozen = s.frozen
+        lifecycle = s.lifecycle
         driftPerHour = s.driftPerHour
         if let watermark = s.driftAnchorWatermark, let centers = s.driftAnchorCenters {
             driftAnchor = (watermark, centers)

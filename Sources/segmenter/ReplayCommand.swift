@@ -33,6 +33,12 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Write customer_id and the standardised features under the final model to this CSV.")
     var featuresOut: String?
 
+    @Option(name: .long, help: """
+        Write every customer, by customer id, as NDJSON to this file: the record `segmenter export --format ndjson` \
+        writes for a daemon that consumed the same events (segment, features, lifecycle, predictions, rfm).
+        """)
+    var customersOut: String?
+
     @Option(name: .long, help: "Write every segment change, in order, as NDJSON to this file.")
     var changesOut: String?
 
@@ -95,6 +101,11 @@ struct ReplayCommand: ParsableCommand {
                 try file.write(CSV.field(record.customerID) + ","
                     + vector.map { String(format: "%.6g", $0) }.joined(separator: ",") + "\n")
             }
+            try file.close()
+        }
+        if let path = customersOut {
+            let file = try OutputFile(path: path, option: "--customers-out")
+            try replay.writeCustomers(file.write)
             try file.close()
         }
     }

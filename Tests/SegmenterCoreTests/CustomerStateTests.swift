@@ -144,7 +144,8 @@ struct CustomerStateTests {
         state.features(at: Self.t0 + 10 * Self.day, layout: layout, into: &a)
         decoded.features(at: Self.t0 + 10 * Self.day, layout: layout, into: &b)
         for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, abs(x))) }
-        #expect(bytes.count < 120, "compact: \(bytes.count) bytes")
+        // 68 of them are the activity summary of the lifecycle model (issue 24); the target is 300 per customer.
+        #expect(bytes.count < 160, "compact: \(bytes.count) bytes")
         let other = FeatureLayout(spec: FeatureSpec(features: [.init("n", .count(types: [], halfLifeDays: nil))]))
         #expect(throws: CustomerStateDecodingError.self) { try CustomerState(encoded: bytes, layout: other) }
     }

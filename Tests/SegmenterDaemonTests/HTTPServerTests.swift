@@ -84,6 +84,10 @@ struct HTTPServerTests {
                 #expect(body["event_count"] as? Int == Int(customer.eventCount))
                 #expect((body["features"] as? [String: Any])?["orders_30d"] != nil)
                 #expect(body["last_event_at"] as? String == RFC3339.format(customer.lastEventAt))
+                let stages = LifecycleStage.allCases.map(\.rawValue)
+                #expect(stages.contains(body["lifecycle"] as? String ?? ""), "the lifecycle traits of issue 24")
+                #expect((body["predictions"] as? [String: Any])?["expected_revenue"] is NSNumber)
+                #expect((body["rfm"] as? [String: Any])?["r"] as? Int != nil)
             }
             try await client.execute(uri: "/v1/customers/nobody", method: .get) { response in
                 #expect(response.status == .notFound)

@@ -23,33 +23,39 @@ public enum Export {
         }
         let names = configuration.features.features.map(\.name)
         if format == .csv {
-            try write((["customer_id", "segment_id", "segment_name", "event_count", "last_event_at"] + names)
+            try write((["customer_id", "segment_id", "segment_name", "event_count", "last_event_at"] + names
+                + ["lifecycle", "p_alive", "expected_orders", "expected_revenue", "rfm_r", "rfm_f", "rfm_m"])
                 .joined(separator: ",") + "\n")
         }
         var count = 0
         var values: [Double] = []
         try reader.forEachCustomer { stored in
             let state = try CustomerState(encoded: stored.state, layout: segmentation.layout)
-            state.features(at: segmentation.watermark, layout: segmentation.layout, into: &values)
-            let segmentName = stored.segmentID.map { segmentation.name(of: $0) }
-            let lastEventAt = RFC3339.format(stored.lastEventAt)
             switch format {
             case .csv:
+                state.features(at: segmentation.watermark, layout: segmentation.layout, into: &values)
+                let segmentName = stored.segmentID.map { segmentation.name(of: $0) }
                 var fields = [CSV.field(stored.customerID), stored.segmentID.map(String.init) ?? "",
-                              CSV.field(segmentName ?? ""), String(stored.eventCount), lastEventAt]
+                              CSV.field(segmentName ?? ""), String(stored.eventCount),
+                              RFC3339.format(stored.lastEventAt)]
                 fields += values.map { String(format: "%.6g", $0) }
+                fields += csvFields(segmentation.traits(of: state))
                 try write(fields.joined(separator: ",") + "\n")
             case .ndjson:
-                var line = "{\"customer_id\":\"\(JSONString.escape(stored.customerID))\",\"segment_id\":"
-                line += stored.segmentID.map(String.init) ?? "null"
-                line += ",\"segment_name\":" + (segmentName.map { "\"\(JSONString.escape($0))\"" } ?? "null")
-                line += ",\"event_count\":\(stored.eventCount),\"last_event_at\":\"\(lastEventAt)\",\"features\":{"
-                line += zip(names, values).map { "\"\(JSONString.escape($0))\":\(String(format: "%.6g", $1))" }
-                    .joined(separator: ",")
-                try write(line + "}}\n")
+                try write(segmentation.exportLine(
+                    customerID: stored.customerID, segmentID: stored.segmentID, eventCount: stored.eventCount,
+                    state: state) + "\n")
             }
             count += 1
         }
         return count
+    }
+
+    /// The traits' CSV columns: stage, the three predictions, r, f, m; empty when unknown.
+    private static func csvFields(_ traits: CustomerTraits) -> [String] {
+        let p = traits.prediction
+        return [traits.lifecycle?.rawValue ?? ""]
+            + [p?.pAlive, p?.expectedOrders, p?.expectedRevenue].map { $0.map { String(format: "%.6g", $0) } ?? "" }
+            + [traits.rfm?.r, traits.rfm?.f, traits.rfm?.m].map { $0.map(String.init) ?? "" }
     }
 }

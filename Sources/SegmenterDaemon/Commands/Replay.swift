@@ -137,6 +137,17 @@ public final class Replay {
         return summary
     }
 
+    /// Every customer as `segmenter export --format ndjson` writes them (the same encoder, the same order: by
+    /// customer id in byte order), one line each with its newline, for `--customers-out`.
+    public func writeCustomers(_ write: (String) throws -> Void) throws {
+        let segmentation = engine.segmentation
+        for record in directory.records.sorted(by: { $0.customerID.precedesInByteOrder($1.customerID) }) {
+            try write(segmentation.exportLine(
+                customerID: record.customerID, segmentID: record.segmentID, eventCount: record.eventCount,
+                state: record.state) + "\n")
+        }
+    }
+
     private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }

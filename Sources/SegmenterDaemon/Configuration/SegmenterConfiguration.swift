@@ -170,6 +170,7 @@ public struct SegmenterConfiguration: Sendable {
     static func read(_ root: ConfigReader) -> SegmenterConfiguration {
         root.rejectUnknownKeys([
             "kafka", "input", "store", "model", "features", "http", "traits", "audiences", "privacy",
+            "predictions", "lifecycle",
         ])
         var c = SegmenterConfiguration()
         let kafka = root.section("kafka")
@@ -229,6 +230,7 @@ public struct SegmenterConfiguration: Sendable {
             "transition_history", default: c.store.transitionHistory, in: 1...1_000_000)
 
         c.segmentation = readModel(root.section("model"), features: root.section("features"))
+        readLifecycle(root.section("predictions"), root.section("lifecycle"), into: &c.segmentation)
         c.clock = root.section("model").choice("clock", default: .event, ["event": .event, "wall": .wall])
         let input = root.section("input")
         input.rejectUnknownKeys(["format"])
@@ -350,5 +352,21 @@ public struct SegmenterConfiguration: Sendable {
         }
         s.features = FeatureSpecReader.read(features)
         return s
+    }
+
+    /// The `predictions` and `lifecycle` sections (issue 24); the order of the two thresholds is checked with the
+    /// rest of the segmentation (``LifecyclePolicy/validationError()``).
+    static func readLifecycle(
+        _ predictions: ConfigReader, _ lifecycle: ConfigReader, into s: inout SegmentationConfiguration
+    ) {
+        predictions.rejectUnknownKeys(["horizon_days"])
+        s.horizonDays = predictions.double("horizon_days", default: s.horizonDays, in: 1...36_500)
+        lifecycle.rejectUnknownKeys(["new_for_days", "at_risk_below", "lapsed_below"])
+        let policy = s.lifecyclePolicy
+        s.lifecyclePolicy.newForDays = lifecycle.double("new_for_days", default: policy.newForDays, in: 0...36_500)
+        s.lifecyclePolicy.atRiskBelow = lifecycle.double(
+            "at_risk_below", default: policy.atRiskBelow, in: 0.001...0.999)
+        s.lifecyclePolicy.lapsedBelow = lifecycle.double(
+            "lapsed_below", default: policy.lapsedBelow, in: 0.001...0.999)
     }
 }

@@ -36,6 +36,17 @@ public final class QueryService: @unchecked Sendable {
         /// The rule audiences the customer is in, in configuration order.
         var audiences: [AudienceRef]
         var traits: [String: TraitView]
+        /// Lifecycle stage, predictions over `predictions.horizon_days` and RFM scores as of the watermark, as
+        /// `segmenter export` writes them (issue 24); absent while no lifecycle model is fitted.
+        var lifecycle: String?
+        var predictions: PredictionsView?
+        var rfm: RFMScores?
+    }
+
+    public struct PredictionsView: Codable, Sendable {
+        var pAlive: Double
+        var expectedOrders: Double
+        var expectedRevenue: Double
     }
 
     public struct AudienceRef: Codable, Sendable {
@@ -166,6 +177,7 @@ public final class QueryService: @unchecked Sendable {
                         + "instances, ask the one that owns the customer's partition)")
             }
             let record = try CustomerRecord(stored: stored, layout: segmentation.layout)
+            let lifecycle = segmentation.traits(of: record.state)
             let features = Dictionary(
                 segmentation.features(of: record).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             func ref(_ id: Int?) -> SegmentRef? { id.map { SegmentRef(id: $0, name: segmentation.name(of: $0)) } }
@@ -185,7 +197,13 @@ public final class QueryService: @unchecked Sendable {
                     audiences.traitValues(of: record, at: segmentation.watermark).map {
                         ($0.name, TraitView($0.value))
                     },
-                    uniquingKeysWith: { $1 }))
+                    uniquingKeysWith: { $1 }),
+                lifecycle: lifecycle.lifecycle?.rawValue,
+                predictions: lifecycle.prediction.map {
+                    PredictionsView(
+                        pAlive: $0.pAlive, expectedOrders: $0.expectedOrders, expectedRevenue: $0.expectedRevenue)
+                },
+                rfm: lifecycle.rfm)
         }
     }
 
