@@ -199,7 +199,9 @@ public struct SegmentationEngine: Sendable {
         progress.customersAtRefinement = members.count
         CustomerSample.thin(&members, level: &progress.sampleLevel, capacity: capacity)
         if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
-        segmentation.fitLifecycle(on: members)
+        // The lifecycle fit is dear (see ``Segmentation/lifecycleSampleLimit``) and its parameters move slowly: it is
+        // refitted at every eighth model version, by the version so that replay and the daemon decide alike.
+        if segmentation.lifecycle == nil || segmentation.version % 8 == 0 { segmentation.fitLifecycle(on: members) }
         let current = segmentation
         let sample = members.filter { $0.eventCount > 0 }.map { current.rawVector(of: $0) }
         // k-means++ restarts matter while the model is young; later the centers continue from where they are, and
