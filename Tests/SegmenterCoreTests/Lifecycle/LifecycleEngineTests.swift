@@ -33,15 +33,23 @@ struct LifecycleEngineTests {
         #expect(traits.allSatisfy { $0.lifecycle != nil && $0.prediction != nil && $0.rfm != nil })
     }
 
-    @Test("each refinement refits the lifecycle model at its watermark")
+    @Test("refinements refit the lifecycle model at every eighth model version, and only then")
     func refittedAtRefinement() throws {
         var first: LifecycleModel?
-        let (engine, _) = try run(events: 6_000, refineEvery: 500) { segmentation in
+        var last: LifecycleModel?
+        var refitVersions: [Int64] = []
+        let (engine, _) = try run(events: 24_000, refineEvery: 500) { segmentation in
             if first == nil { first = segmentation.lifecycle }
+            if let model = segmentation.lifecycle, last != nil, model != last {
+                refitVersions.append(segmentation.version)
+            }
+            last = segmentation.lifecycle
         }
         let initial = try #require(first)
         #expect(engine.takeCountersCopy().refinements > 0)
         #expect(engine.segmentation.lifecycle != initial, "the refinements replaced the model fitted at start")
+        // The fit runs inside a refinement before it installs the next version.
+        #expect(!refitVersions.isEmpty && refitVersions.allSatisfy { ($0 - 1) % 8 == 0 }, "\(refitVersions)")
     }
 
     @Test("a stream shorter than the initial sample gets a lifecycle model when the replay finishes")
