@@ -16,6 +16,8 @@ public struct SegmentationEngine: Sendable {
         public var reevaluationBudget = 0.0
         /// The last customer the round robin re-evaluated; nil starts a new pass.
         public var cursor: CustomerWalkKey?
+        /// The watermark at which the lifecycle model was last fitted; nil before the first fit.
+        public var lifecycleFittedAt: Int64?
         /// The ordinal the next new customer gets (see ``CustomerWalkKey``).
         public var nextOrdinal: Int64 = 1
         /// The refinement sample's level (see ``CustomerSample``): raised as the shop grows so that the sample stays
@@ -35,7 +37,7 @@ public struct SegmentationEngine: Sendable {
 
         private enum CodingKeys: String, CodingKey {
             case appliedSinceTick, reevaluationBudget, walkCursor, touched, appliedSinceRefinement, customersAtRefinement
-            case nextOrdinal, sampleLevel
+            case nextOrdinal, sampleLevel, lifecycleFittedAt
         }
 
         /// Progress stored before refinement existed decodes with no refinement owed.
@@ -50,6 +52,7 @@ public struct SegmentationEngine: Sendable {
             customersAtRefinement = try c.decodeIfPresent(Int.self, forKey: .customersAtRefinement) ?? 0
             nextOrdinal = try c.decodeIfPresent(Int64.self, forKey: .nextOrdinal) ?? 1
             sampleLevel = try c.decodeIfPresent(Int.self, forKey: .sampleLevel) ?? 0
+            lifecycleFittedAt = try c.decodeIfPresent(Int64.self, forKey: .lifecycleFittedAt)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -62,6 +65,7 @@ public struct SegmentationEngine: Sendable {
             try c.encode(customersAtRefinement, forKey: .customersAtRefinement)
             try c.encode(nextOrdinal, forKey: .nextOrdinal)
             try c.encode(sampleLevel, forKey: .sampleLevel)
+            try c.encodeIfPresent(lifecycleFittedAt, forKey: .lifecycleFittedAt)
         }
     }
 
@@ -136,7 +140,7 @@ public struct SegmentationEngine: Sendable {
         if let change { changes.append(change) }
         if initialised {
             progress.appliedSinceRefinement = segmentation.configuration.refineEvery
-            try fitLifecycleAtInitialisation(in: &directory)
+            try fitLifecycle(in: &directory)
             try assignPending(in: &directory)
         }
         progress.reevaluationBudget += segmentation.configuration.reevaluationsPerEvent
@@ -150,19 +154,26 @@ public struct SegmentationEngine: Sendable {
     /// would leave it after the same events: no extra tick.
     public mutating func finish<D: CustomerDirectory>(in directory: inout D) throws {
         if segmentation.initialiseEarly() {
-            try fitLifecycleAtInitialisation(in: &directory)
+            try fitLifecycle(in: &directory)
             try assignPending(in: &directory)
         }
     }
 
-    /// The first lifecycle model, so that streams shorter than a refinement interval get predictions too: fitted
-    /// on the sample a refinement would read, without moving the refinement schedule.
-    private mutating func fitLifecycleAtInitialisation<D: CustomerDirectory>(in directory: inout D) throws {
+    /// Event time between two fits of the lifecycle model: a customer's rhythm is measured in days, and a fit costs
+    /// a bounded sample's worth of work, so a weekly refit keeps the model current at a cost that does not grow with
+    /// the shop (and is the same in replay and the daemon, which tick alike).
+    static let lifecycleRefitMs: Int64 = 7 * 86_400_000
+
+    /// Fits the lifecycle model on the engine's sample (thinned to ``Segmentation/lifecycleSampleLimit``) at the
+    /// watermark: once when the model initialises, so that short streams get predictions too, and then at the first
+    /// tick a week of event time after the last fit. It does not move the refinement schedule.
+    private mutating func fitLifecycle<D: CustomerDirectory>(in directory: inout D) throws {
         let capacity = segmentation.configuration.refineSample
         var level = progress.sampleLevel
         var members = try directory.sample(minimumLevel: level)
         CustomerSample.thin(&members, level: &level, capacity: capacity)
         segmentation.fitLifecycle(on: members)
+        progress.lifecycleFittedAt = segmentation.watermark
     }
 
     /// The work not tied to one event: round-robin re-evaluation (learned, so quiet customers shape the model),
@@ -177,6 +188,10 @@ public struct SegmentationEngine: Sendable {
            progress.appliedSinceRefinement >= max(every, 4 * progress.customersAtRefinement) {
             progress.appliedSinceRefinement = 0
             try refine(in: &directory)
+        }
+        if segmentation.kmeans.isInitialised, segmentation.watermark != .min,
+           progress.lifecycleFittedAt.map({ segmentation.watermark - $0 >= Self.lifecycleRefitMs }) ?? true {
+            try fitLifecycle(in: &directory)
         }
         try reevaluateRoundRobin(in: &directory)
         try fireTimers(in: &directory)
@@ -199,9 +214,6 @@ public struct SegmentationEngine: Sendable {
         progress.customersAtRefinement = members.count
         CustomerSample.thin(&members, level: &progress.sampleLevel, capacity: capacity)
         if members.count < capacity / 4, progress.sampleLevel > 0 { progress.sampleLevel -= 1 }
-        // The lifecycle fit is dear (see ``Segmentation/lifecycleSampleLimit``) and its parameters move slowly: it is
-        // refitted at every eighth model version, by the version so that replay and the daemon decide alike.
-        if segmentation.lifecycle == nil || segmentation.version % 8 == 0 { segmentation.fitLifecycle(on: members) }
         let current = segmentation
         let sample = members.filter { $0.eventCount > 0 }.map { current.rawVector(of: $0) }
         // k-means++ restarts matter while the model is young; later the centers continue from where they are, and

@@ -33,23 +33,23 @@ struct LifecycleEngineTests {
         #expect(traits.allSatisfy { $0.lifecycle != nil && $0.prediction != nil && $0.rfm != nil })
     }
 
-    @Test("refinements refit the lifecycle model at every eighth model version, and only then")
-    func refittedAtRefinement() throws {
+    @Test("the lifecycle model is refitted at a tick once a week of event time has passed since the last fit")
+    func refittedWeekly() throws {
         var first: LifecycleModel?
         var last: LifecycleModel?
-        var refitVersions: [Int64] = []
+        var refitWatermarks: [Int64] = []
         let (engine, _) = try run(events: 24_000, refineEvery: 500) { segmentation in
             if first == nil { first = segmentation.lifecycle }
             if let model = segmentation.lifecycle, last != nil, model != last {
-                refitVersions.append(segmentation.version)
+                refitWatermarks.append(segmentation.watermark)
             }
             last = segmentation.lifecycle
         }
         let initial = try #require(first)
-        #expect(engine.takeCountersCopy().refinements > 0)
-        #expect(engine.segmentation.lifecycle != initial, "the refinements replaced the model fitted at start")
-        // The fit runs inside a refinement before it installs the next version.
-        #expect(!refitVersions.isEmpty && refitVersions.allSatisfy { ($0 - 1) % 8 == 0 }, "\(refitVersions)")
+        #expect(engine.segmentation.lifecycle != initial, "later fits replaced the model fitted at start")
+        let gaps = zip(refitWatermarks.dropFirst(), refitWatermarks).map { $0 - $1 }
+        #expect(refitWatermarks.count >= 2 && gaps.allSatisfy { $0 >= 7 * 86_400_000 }, "\(gaps)")
+        #expect(engine.progress.lifecycleFittedAt == refitWatermarks.last)
     }
 
     @Test("a stream shorter than the initial sample gets a lifecycle model when the replay finishes")
