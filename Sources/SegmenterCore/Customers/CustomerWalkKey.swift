@@ -13,7 +13,12 @@ public struct CustomerWalkKey: Sendable, Hashable, Codable, Comparable {
     }
 
     public static func < (a: Self, b: Self) -> Bool {
-        a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.customerID.precedesInByteOrder(b.customerID)
+        walksBefore(a.ordinal, a.customerID, b.ordinal, b.customerID)
+    }
+
+    /// The walk order on its parts, for callers that hold records: building keys copies ids.
+    public static func walksBefore(_ x: Int64, _ xID: String, _ y: Int64, _ yID: String) -> Bool {
+        x != y ? x < y : xID.precedesInByteOrder(yID)
     }
 }
 

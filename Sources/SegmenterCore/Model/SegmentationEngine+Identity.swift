@@ -80,22 +80,12 @@ extension SegmentationEngine {
             else { return false }
             identities.set(
                 record.anonymousID, .init(knownID: record.knownID, state: .applied, linkedAt: record.at))
-            let ordinal = progress.nextOrdinal
-            var created = false
-            let change = try directory.withRecord(
-                record.knownID,
-                make: {
-                    created = true
-                    return segmentation.newRecord(customerID: record.knownID, partition: partition, ordinal: ordinal)
-                }
-            ) { known in
-                known.partition = partition
-                let change = segmentation.merge(
+            let change = try withCustomer(record.knownID, partition: partition, in: &directory) { known, engine in
+                let change = engine.segmentation.merge(
                     state, eventCount: record.eventCount ?? 0, from: record.anonymousID, into: &known)
-                evaluateAudiences(&known, cause: .merge)
+                engine.evaluateAudiences(&known, cause: .merge)
                 return change
             }
-            if created { progress.nextOrdinal += 1 }
             progress.touched.insert(record.knownID)
             if let change { changes.append(change) }
             return true

@@ -120,21 +120,11 @@ public struct SegmentationEngine: Sendable {
     public mutating func apply<D: CustomerDirectory>(
         _ event: Event, partition: Int32, in directory: inout D
     ) throws -> Bool {
-        let ordinal = progress.nextOrdinal
-        var created = false
-        let outcome = try directory.withRecord(
-            event.customerID,
-            make: {
-                created = true
-                return segmentation.newRecord(customerID: event.customerID, partition: partition, ordinal: ordinal)
-            }
-        ) { record in
-            record.partition = partition
-            let outcome = segmentation.apply(event, to: &record)
-            if case .applied = outcome { observeAudiences(event, &record) }
+        let outcome = try withCustomer(event.customerID, partition: partition, in: &directory) { record, engine in
+            let outcome = engine.segmentation.apply(event, to: &record)
+            if case .applied = outcome { engine.observeAudiences(event, &record) }
             return outcome
         }
-        if created { progress.nextOrdinal += 1 }
         guard case .applied(let change, let initialised) = outcome else { return false }
         progress.touched.insert(event.customerID)
         if let change { changes.append(change) }
@@ -147,6 +137,28 @@ public struct SegmentationEngine: Sendable {
         progress.appliedSinceTick += 1
         if progress.appliedSinceTick >= tickEvents { try tick(in: &directory) }
         return true
+    }
+
+    /// Runs `body` on the record of `id` in place (moved to `partition`), creating it with the next ordinal when the
+    /// customer is new: the one place ordinals are handed out, so walks follow the order customers were first seen.
+    mutating func withCustomer<D: CustomerDirectory, R>(
+        _ id: String, partition: Int32, in directory: inout D,
+        _ body: (inout CustomerRecord, inout SegmentationEngine) throws -> R
+    ) throws -> R {
+        let ordinal = progress.nextOrdinal
+        var created = false
+        let result = try directory.withRecord(
+            id,
+            make: {
+                created = true
+                return segmentation.newRecord(customerID: id, partition: partition, ordinal: ordinal)
+            }
+        ) { record in
+            record.partition = partition
+            return try body(&record, &self)
+        }
+        if created { progress.nextOrdinal += 1 }
+        return result
     }
 
     /// End of a finite stream (replay): when fewer events than `init_sample` arrived, the model initialises from

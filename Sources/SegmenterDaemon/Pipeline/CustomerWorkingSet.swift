@@ -148,7 +148,7 @@ struct CustomerWorkingSet: CustomerDirectory {
         }
         // Sorted by ordinal first: building walk keys for every comparison copied ids.
         return members.values.sorted {
-            $0.ordinal != $1.ordinal ? $0.ordinal < $1.ordinal : $0.customerID.precedesInByteOrder($1.customerID)
+            CustomerWalkKey.walksBefore($0.ordinal, $0.customerID, $1.ordinal, $1.customerID)
         }
     }
 
